@@ -1,0 +1,53 @@
+# The two commands: `make run` (set up from nothing, run with demo data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install migrate demo serve worker beat diagram bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+run: demo
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py run_all --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+# The lifecycle diagram (needs Graphviz's `dot`). Left out to keep it legible: `withdraw`
+# (from every open state to closed) and `extend` / `set_later_reply_date` (keep the state).
+diagram: install
+	$(PY) manage.py graph_transitions -e withdraw,extend,set_later_reply_date -o docs/transitions.svg requests_app.Case
+	$(PY) manage.py graph_transitions -e withdraw,extend,set_later_reply_date -o docs/transitions.png requests_app.Case
+	rm -f docs/transitions
+	@echo "wrote docs/transitions.svg and docs/transitions.png"
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,10 @@
+"""Audit: a case's history cannot be changed, and auditors export it whole.
+
+- ``history``: the full history of one case as rows, CSV and JSON, and who may export it;
+- ``api``: ``GET /api/v1/staff/cases/<id>/history.csv`` and ``.json``;
+- ``admin_views``: the same files from the case page (a button for auditors, approvers and
+  administrators);
+- ``migrations``: on PostgreSQL, a trigger that refuses UPDATE and DELETE of
+  ``requests_app_caseevent`` (the second guard behind ``CaseEvent``'s own);
+- ``sql/restrict_app_role.sql``: the grants that keep the app's database role from changing it.
+"""

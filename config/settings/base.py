@@ -1,0 +1,257 @@
+"""Settings shared by every environment, read from the environment (django-environ).
+
+Everything has a safe local default: with no environment at all the service runs on an
+embedded SQLite database and a server-less Celery broker (kombu's filesystem transport)
+under ``var/``. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to Redis.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_fsm",
+    # Before requests_app: its case page template extends requests_app's (the history export).
+    "audit",
+    "requests_app",
+    "reporting",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "requests_app.middleware.DatabaseUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (web, worker, beat) share the file: wait for locks, write-ahead log.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Chinese first, English available (?lang / Accept-Language / the admin's language).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "media/"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gongkai@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# --- REST framework and OpenAPI -------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "requests_app.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "submission": env.str("THROTTLE_SUBMISSION", default="30/minute"),
+        "tracking": env.str("THROTTLE_TRACKING", default="60/minute"),
+        "tracking_failure": env.str("THROTTLE_TRACKING_FAILURE", default="10/hour"),
+        "agencies": env.str("THROTTLE_AGENCIES", default="120/minute"),
+    },
+    # The client IP the throttles count by: REMOTE_ADDR unless NUM_PROXIES trusted proxies
+    # (gunicorn behind nginx: 1) put it in X-Forwarded-For. Never trust a client's own header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "政府信息公开申请办理 API / Disclosure request case API",
+    "DESCRIPTION": (
+        "Public API for applicants and portals (submit, follow) and staff API for caseworkers. "
+        "Errors are JSON: {code, message, message_en, fields}."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for the enums that several fields share (and for the outcome subsets).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "requests_app.choices.CaseState",
+        "OutcomeEnum": "requests_app.choices.Outcome",
+        "OnTheSpotOutcomeEnum": "requests_app.api.serializers.ON_THE_SPOT_OUTCOME_CHOICES",
+        "ReplyOutcomeEnum": "requests_app.api.serializers.REPLY_OUTCOME_CHOICES",
+        "EventKindEnum": "requests_app.models.event.EventKind",
+        "AgencyKindEnum": "requests_app.choices.AgencyKind",
+        "FeeMethodEnum": "requests_app.api.serializers.FEE_METHOD_CHOICES",
+        "CaseActionEnum": "requests_app.api.serializers.ACTION_CHOICES",
+        "TimelinessEnum": "requests_app.choices.Timeliness",
+    },
+}
+
+# Throttling keeps its counters in the cache: the database cache works for every process
+# without a server; Redis is used when REDIS_URL is set.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            # An unreachable Redis reads as an empty cache (config/cache.py), never a 500.
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Celery ----------------------------------------------------------------------------------
+# Deadlines are data swept by beat, never far-future ETA tasks (DESIGN.md "Bars").
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery-queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {
+            "data_folder_in": str(_queue_dir),
+            "data_folder_out": str(_queue_dir),
+            # Broadcast (pidbox) messages too, or kombu writes them under ./control.
+            "control_folder": str(VAR_DIR / "celery-control"),
+        }
+    )
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long a publish waits for an unreachable broker before giving up (kombu retries until
+# then). The web processes only kick tasks whose work the sweep redoes anyway, so a request
+# made while Redis is down must not wait on it (issue 6); workers and beat reconnect by
+# themselves.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_TASK_ALWAYS_EAGER = False
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE: dict = {
+    # The deadline sweep (requests_app.services.sweep): reminders, escalations, closures, and
+    # the e-mail left unsent while the broker was down. Expires before the next run is due
+    # (never a zero or negative expiry, which would discard every run of a short interval).
+    "deadlines-sweep": {
+        "task": "requests_app.deadlines_sweep",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        # A sweep not started in time is dropped (the next one covers it), but never so soon
+        # that a busy worker drops them all: sweeps are idempotent, so overlap is harmless.
+        "options": {"expires": max(SWEEP_INTERVAL_SECONDS - 30, 60)},
+    },
+}
+
+# --- Domain settings (DOMAIN.md "Decision" lines) ---------------------------------------------
+DISCLOSURE = {
+    # Art 30: the reasonable period the agency gives for 补正, in working days.
+    "SUPPLEMENT_PERIOD_DAYS": env.int("SUPPLEMENT_PERIOD_DAYS", default=15),
+    # Reminders before each deadline, in working days.
+    "REMINDER_DAYS_BEFORE": env.list("REMINDER_DAYS_BEFORE", cast=int, default=[5, 1]),
+    # 期间开始之日不计算在内: the day R itself is not counted.
+    "COUNT_RECEIPT_DAY": env.bool("COUNT_RECEIPT_DAY", default=False),
+    # Pause the reply clock while a fee notice is outstanding.
+    "PAUSE_CLOCK_FOR_FEE": env.bool("PAUSE_CLOCK_FOR_FEE", default=True),
+    # Idempotency keys are remembered this many hours.
+    "IDEMPOTENCY_TTL_HOURS": env.int("IDEMPOTENCY_TTL_HOURS", default=48),
+}
+
+# Art 49: on 1 January, the previous year's annual report of every agency (reporting.tasks).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["annual-reports-year-end"] = {
+    "task": "reporting.generate_year_end_reports_task",
+    "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year=1),
+    "options": {"expires": 20 * 3600},
+}

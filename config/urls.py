@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from audit import admin_views as audit_admin_views
+from audit import api as audit_api
+from requests_app.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    # Before the admin and the API: a case's history export (audit/).
+    *audit_admin_views.urls(),
+    *audit_api.urls(),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("requests_app.api.urls")),
+    path("api/v1/staff/reports/", include("reporting.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+# Unknown URLs under /api/ answer with the API's JSON error shape.
+handler404 = "requests_app.api.errors.not_found"
+# Bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413) and other refused requests, likewise.
+handler400 = "requests_app.api.http_errors.bad_request"

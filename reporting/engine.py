@@ -1,0 +1,607 @@
+"""The annual report engine: every cell of a format from a few aggregate queries.
+
+One function, :func:`compute_report`, serves every format. It asks the database for a small
+*tally* of the cases in scope — counts of new, carried-in, concluded and carried-out cases
+grouped by (applicant type, outcome, channel, extension) — plus one aggregate each for
+reviews, lawsuits, complaints and fees. A format's rows are data (``reporting.formats``);
+each cell is the sum of the tally entries its row's filters select. No case is loaded into
+Python.
+
+The counting rules are DOMAIN.md §5, with the year [1 Jan, 31 Dec] and the cutoff C (a
+moment; by default 31 Dec 23:59:59.999999 Asia/Shanghai). The date columns are days, so a
+fact dated on day d is known at C when d ≤ C's local date; ``known_until`` is the earlier of
+that date and 31 Dec:
+
+- new (一): R in the year;
+- carried in (二): R before 1 Jan and not concluded before 1 Jan;
+- concluded (三): concluded in [1 Jan, known_until], except an application withdrawn before
+  its receipt (no R: never received, 条例 Art 31), which counts nowhere;
+- carried out (四): R on or before 31 Dec and not concluded by known_until;
+- reviews and lawsuits (first instance): filed in the year, with the result known at C
+  (decided after C's date ⇒ ``pending``); complaints: filed in the year; fees: the paid,
+  unwaived fee notices paid in [1 Jan, known_until].
+
+For every case in 一 + 二 exactly one of 三 and 四 holds, so the identity
+一 + 二 = 三(七) + 四 holds per column unless the history has a hole (a case concluded with no
+receipt date, or concluded before it was received); :func:`compute_report` checks it, and the
+other identities, and says which failed and why. :func:`cell_queryset` returns the rows
+behind any one cell, built from the same filters, so a number can be defended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value, When
+
+from requests_app.models import Agency, Case, Complaint, FeeNotice, Lawsuit, Review
+
+from .formats import FlatFormat, Format, TableFormat, format_for_year, get_format
+from .formats.base import APPLICANT_COLUMNS, RESULTS, TOTAL, Block, Measure, Row
+
+CASE_MEASURES = (Measure.NEW, Measure.CARRIED_IN, Measure.CONCLUDED, Measure.CARRIED_OUT)
+
+
+class ReportInputError(ValueError):
+    """Inputs that cannot make a report (unknown agency or format, a cutoff before the year)."""
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def default_cutoff(year: int) -> dt.datetime:
+    """The end of the report year, local time: ``YEAR-12-31T23:59:59.999999+08:00``."""
+    return dt.datetime(year, 12, 31, 23, 59, 59, 999999, tzinfo=local_zone())
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    cutoff: dt.datetime
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date(self.year, 12, 31)
+
+    @property
+    def cutoff_date(self) -> dt.date:
+        return self.cutoff.astimezone(local_zone()).date()
+
+    @property
+    def known_until(self) -> dt.date:
+        return min(self.cutoff_date, self.end)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report depends on; the same inputs give the same numbers."""
+
+    year: int
+    agency: Agency
+    include_descendants: bool
+    format: Format
+    cutoff: dt.datetime
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        year: int,
+        agency: Agency | str,
+        include_descendants: bool = True,
+        format: Format | str | None = None,
+        cutoff: dt.datetime | None = None,
+    ) -> ReportInputs:
+        if not isinstance(year, int) or not 1990 <= year <= 9999:
+            raise ReportInputError(f"年份无效 / invalid year: {year!r}")
+        if isinstance(agency, str):
+            try:
+                agency = Agency.objects.get(code=agency)
+            except Agency.DoesNotExist:
+                raise ReportInputError(
+                    f"机关代码不存在 / unknown agency code: {agency!r}"
+                ) from None
+        if format is None:
+            format = format_for_year(year)
+        elif isinstance(format, str):
+            try:
+                format = get_format(format)
+            except ValueError as error:
+                raise ReportInputError(str(error)) from None
+        if cutoff is None:
+            cutoff = default_cutoff(year)
+        if cutoff.tzinfo is None:
+            raise ReportInputError("截止时间须带时区 / the cutoff must carry a time zone")
+        cutoff = cutoff.astimezone(local_zone())
+        if cutoff.date() < dt.date(year, 1, 1):
+            raise ReportInputError(
+                f"截止时间早于报告年度 / the cutoff {cutoff.isoformat()} is before {year}"
+            )
+        return cls(year, agency, include_descendants, format, cutoff)
+
+    @property
+    def period(self) -> Period:
+        return Period(self.year, self.cutoff)
+
+
+# --- the filters: one Q per measure, used both by the aggregate and by cell_queryset ----------
+
+
+def scope_q(agency: Agency, include_descendants: bool, prefix: str = "") -> Q:
+    if include_descendants:
+        return Q(**{f"{prefix}agency__path__startswith": agency.path})
+    return Q(**{f"{prefix}agency_id": agency.pk})
+
+
+# 条例 Art 31: an application withdrawn before its receipt was confirmed (withdrawn from
+# ``submitted``) has a conclusion date but no R: it was never received, so it counts nowhere
+# in the report, not in 三 either, and is no hole in the history.
+NEVER_RECEIVED = Q(received_on__isnull=True, outcome="withdrawn")
+
+
+def measure_q(measure: Measure, period: Period) -> Q:
+    """The cases a case measure selects in ``period`` (DOMAIN.md §5)."""
+    start, end, known = period.start, period.end, period.known_until
+    open_after = Q(concluded_on__isnull=True)
+    if measure == Measure.NEW:
+        return Q(received_on__gte=start, received_on__lte=end)
+    if measure == Measure.CARRIED_IN:
+        return Q(received_on__lt=start) & (open_after | Q(concluded_on__gte=start))
+    if measure == Measure.CONCLUDED:
+        return Q(concluded_on__gte=start, concluded_on__lte=known) & ~NEVER_RECEIVED
+    if measure == Measure.CARRIED_OUT:
+        return Q(received_on__lte=end) & (open_after | Q(concluded_on__gt=known))
+    raise ValueError(f"{measure} is not a case measure")
+
+
+def row_case_q(row: Row) -> Q:
+    """The part of a row's filter that narrows cases (outcome, channel, extension)."""
+    q = Q()
+    if row.outcomes is not None:
+        q &= Q(outcome__in=sorted(row.outcomes))
+    if row.channels is not None:
+        q &= Q(channel__in=sorted(row.channels))
+    if row.extended is not None:
+        q &= Q(is_extended=row.extended)
+    return q
+
+
+def effective_result(period: Period):
+    """A review's or lawsuit's result as known at the cutoff: decided later ⇒ pending."""
+    return SqlCase(
+        When(decided_on__gt=period.cutoff_date, then=Value("pending")),
+        default=F("result"),
+        output_field=CharField(),
+    )
+
+
+def result_q(result: str, period: Period) -> Q:
+    later = Q(decided_on__gt=period.cutoff_date)
+    if result == "pending":
+        return later | Q(result="pending")
+    return Q(result=result) & ~later
+
+
+def _year_q(field_name: str, period: Period, *, until: dt.date | None = None) -> Q:
+    return Q(**{f"{field_name}__gte": period.start, f"{field_name}__lte": until or period.end})
+
+
+def proceedings_queryset(model, inputs: ReportInputs, after_review: bool | None = None):
+    period = inputs.period
+    qs = model.objects.filter(
+        scope_q(inputs.agency, inputs.include_descendants, "case__"), _year_q("filed_on", period)
+    )
+    if model is Lawsuit:
+        # An appeal continues the same suit: count the first instance only.
+        qs = qs.filter(appeal_of__isnull=True)
+        if after_review is not None:
+            qs = qs.filter(after_review=after_review)
+    return qs
+
+
+def complaints_queryset(inputs: ReportInputs) -> QuerySet:
+    return Complaint.objects.filter(
+        scope_q(inputs.agency, inputs.include_descendants), _year_q("filed_on", inputs.period)
+    )
+
+
+def fees_queryset(inputs: ReportInputs) -> QuerySet:
+    period = inputs.period
+    return FeeNotice.objects.filter(
+        scope_q(inputs.agency, inputs.include_descendants, "case__"),
+        _year_q("paid_on", period, until=period.known_until),
+        waived=False,
+    )
+
+
+# --- the aggregate queries ---------------------------------------------------------------------
+
+TallyKey = tuple[str, str, str, bool]  # (applicant_type, outcome, channel, is_extended)
+
+
+@dataclass
+class Tally:
+    """Counts per (applicant type, outcome, channel, extension) for each case measure."""
+
+    counts: dict[TallyKey, dict[str, int]] = field(default_factory=dict)
+    # Concluded in the period but with no receipt date, or concluded before receipt.
+    concluded_without_receipt: int = 0
+    concluded_before_receipt: int = 0
+    # Counts of any extra filters asked for, by applicant type.
+    extra: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def total(self, measure: Measure, row: Row | None = None, applicant: str | None = None) -> int:
+        n = 0
+        for (applicant_type, outcome, channel, extended), values in self.counts.items():
+            if applicant is not None and applicant_type != applicant:
+                continue
+            if row is not None:
+                if row.outcomes is not None and outcome not in row.outcomes:
+                    continue
+                if row.channels is not None and channel not in row.channels:
+                    continue
+                if row.extended is not None and extended != row.extended:
+                    continue
+            n += values[measure]
+        return n
+
+    def by_applicant(self, measure: Measure) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for (applicant_type, *_), values in self.counts.items():
+            out[applicant_type] += values[measure]
+        return dict(out)
+
+
+def case_tally(
+    agency: Agency,
+    include_descendants: bool,
+    period: Period,
+    measures=CASE_MEASURES,
+    extra: dict[str, Q] | None = None,
+    by_channel: bool = True,
+    diagnose: bool = False,
+) -> Tally:
+    """One aggregate query over the cases in scope: COUNT(*) FILTER per measure (and per
+    ``extra`` filter, counted by applicant type into ``Tally.extra``)."""
+    extra = extra or {}
+    qs = Case.objects.filter(scope_q(agency, include_descendants))
+    relevant = Q()
+    for measure in measures:
+        relevant |= measure_q(measure, period)
+    for q in extra.values():
+        relevant |= q
+    aggregates = {str(m): Count("pk", filter=measure_q(m, period)) for m in measures}
+    aggregates.update({f"extra:{name}": Count("pk", filter=q) for name, q in extra.items()})
+    if diagnose:
+        concluded = measure_q(Measure.CONCLUDED, period)
+        aggregates["no_receipt"] = Count("pk", filter=concluded & Q(received_on__isnull=True))
+        aggregates["before_receipt"] = Count(
+            "pk", filter=concluded & Q(received_on__gt=F("concluded_on"))
+        )
+    # Channel and extension split the tally only for the formats that show them.
+    group = ["applicant_type", "outcome"] + (["channel", "is_extended"] if by_channel else [])
+    rows = qs.filter(relevant).order_by().values_list(*group).annotate(**aggregates)
+    tally = Tally(extra={name: {} for name in extra})
+    names = list(aggregates)
+    for row in rows:
+        applicant_type, outcome = row[0], row[1]
+        channel, extended = (row[2], row[3]) if by_channel else (None, None)
+        values = row[len(group) :]
+        counted = dict(zip(names, values, strict=True))
+        tally.concluded_without_receipt += counted.pop("no_receipt", 0)
+        tally.concluded_before_receipt += counted.pop("before_receipt", 0)
+        for name in extra:
+            by_type = tally.extra.setdefault(name, {})
+            by_type[applicant_type] = by_type.get(applicant_type, 0) + counted.pop(f"extra:{name}")
+        for measure in CASE_MEASURES:
+            counted.setdefault(str(measure), 0)
+        tally.counts[(applicant_type, outcome, channel, extended)] = counted
+    return tally
+
+
+def proceedings_tally(model, inputs: ReportInputs) -> dict[tuple[bool | None, str], int]:
+    """Counts of reviews (or lawsuits) filed in the year by (after_review, result at cutoff)."""
+    qs = proceedings_queryset(model, inputs).annotate(known_result=effective_result(inputs.period))
+    group = ["known_result"]
+    if model is Lawsuit:
+        group.insert(0, "after_review")
+    out: dict[tuple[bool | None, str], int] = {}
+    for row in qs.order_by().values(*group).annotate(n=Count("pk")):
+        out[(row.get("after_review"), row["known_result"])] = row["n"]
+    return out
+
+
+# --- the result --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One identity checked on the report: its name, whether it holds, and why not."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class ReportResult:
+    inputs: ReportInputs
+    cells: dict
+    checks: list[Check]
+    # Numbers every report keeps beside its cells (section 六's fees, the complaints, and the
+    # four case measures by applicant type, which legacy2014's table does not show).
+    extras: dict
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def as_json(self) -> dict:
+        """Exactly the DESIGN.md contract."""
+        return {
+            "format": self.inputs.format.code,
+            "year": self.inputs.year,
+            "agency": self.inputs.agency.code,
+            "include_descendants": self.inputs.include_descendants,
+            "cutoff": self.inputs.cutoff.isoformat(),
+            "cells": self.cells,
+        }
+
+
+def _money(amount: Decimal | None) -> str:
+    return str((amount or Decimal("0")).quantize(Decimal("0.01")))
+
+
+def compute_report(inputs: ReportInputs) -> ReportResult:
+    """All cells of ``inputs.format`` plus the identity checks, in a few aggregate queries."""
+    fmt = inputs.format
+    period = inputs.period
+    # Last year's 四, by the same measure, counted in the same scan (DOMAIN.md §5: 二 = 四).
+    previous_period = Period(inputs.year - 1, default_cutoff(inputs.year - 1))
+    tally = case_tally(
+        inputs.agency,
+        inputs.include_descendants,
+        period,
+        extra={"previous_carried_out": measure_q(Measure.CARRIED_OUT, previous_period)},
+        by_channel=_needs_channel(fmt),
+    )
+    reviews = proceedings_tally(Review, inputs)
+    lawsuits = proceedings_tally(Lawsuit, inputs)
+    complaints = complaints_queryset(inputs).count()
+    fees = _money(fees_queryset(inputs).aggregate(total=Sum("amount_yuan"))["total"])
+
+    base = {str(m): _columns(tally.by_applicant(m)) for m in CASE_MEASURES}
+    extras = {
+        "fees_collected_yuan": fees,
+        "complaints_total": complaints,
+        "cases": base,
+    }
+    if isinstance(fmt, TableFormat):
+        cells = _table_cells(fmt, tally, reviews, lawsuits)
+        checks = _table_checks(fmt, cells)
+    else:
+        cells = _flat_cells(fmt, tally, reviews, lawsuits, complaints, fees)
+        checks = _flat_checks(fmt, cells)
+    balance = _balance_check(base, tally)
+    if not balance.ok:
+        # Say why: count the cases with holes (one more query, only when a check fails).
+        diagnosis = case_tally(
+            inputs.agency, inputs.include_descendants, period,
+            measures=(Measure.CONCLUDED,), by_channel=False, diagnose=True,
+        )  # fmt: skip
+        balance = _balance_check(base, diagnosis)
+    checks.insert(0, balance)
+    checks.append(
+        _carry_check(base["carried_in"], _columns(tally.extra["previous_carried_out"]), inputs.year)
+    )
+    return ReportResult(inputs=inputs, cells=cells, checks=checks, extras=extras)
+
+
+def _needs_channel(fmt: Format) -> bool:
+    rows = fmt.table3 if isinstance(fmt, TableFormat) else fmt.rows
+    return any(r.channels is not None or r.extended is not None for r in rows)
+
+
+def _columns(by_applicant: dict[str, int]) -> dict[str, int]:
+    """Applicant columns plus ``total`` — the total counts every case, known type or not."""
+    out = {col: by_applicant.get(col, 0) for col in APPLICANT_COLUMNS}
+    out[TOTAL] = sum(by_applicant.values())
+    return out
+
+
+def _table_cells(fmt: TableFormat, tally: Tally, reviews, lawsuits) -> dict:
+    table3: dict[str, dict[str, int]] = {}
+    for row in fmt.table3:
+        cols = {col: tally.total(row.measure, row, col) for col in APPLICANT_COLUMNS}
+        cols[TOTAL] = tally.total(row.measure, row)
+        table3[row.key] = cols
+    table4: dict[str, dict[str, int]] = {}
+    for block in fmt.table4:
+        counts = _block_counts(block, reviews, lawsuits)
+        cols = {result: counts.get(result, 0) for result in RESULTS}
+        cols[TOTAL] = sum(counts.values())
+        table4[block.key] = cols
+    return {"table3": table3, "table4": table4}
+
+
+def _block_counts(block: Block | Row, reviews, lawsuits) -> dict[str, int]:
+    source = reviews if block.measure == Measure.REVIEW else lawsuits
+    out: dict[str, int] = defaultdict(int)
+    for (after_review, result), n in source.items():
+        if block.after_review is not None and after_review != block.after_review:
+            continue
+        out[result] += n
+    return dict(out)
+
+
+def _flat_cells(fmt: FlatFormat, tally: Tally, reviews, lawsuits, complaints, fees) -> dict:
+    cells: dict[str, int | str] = {}
+    for row in fmt.rows:
+        if row.measure in CASE_MEASURES:
+            cells[row.key] = tally.total(row.measure, row)
+        elif row.measure in (Measure.REVIEW, Measure.LITIGATION):
+            counts = _block_counts(row, reviews, lawsuits)
+            cells[row.key] = sum(
+                n for result, n in counts.items() if row.results is None or result in row.results
+            )
+        elif row.measure == Measure.COMPLAINTS:
+            cells[row.key] = complaints
+        elif row.measure == Measure.FEES:
+            cells[row.key] = fees
+    return cells
+
+
+# --- the identities ----------------------------------------------------------------------------
+
+
+def _balance_check(base: dict, tally: Tally) -> Check:
+    """一 + 二 = 三(七) + 四 for each column."""
+    wrong = []
+    for col in (*APPLICANT_COLUMNS, TOTAL):
+        left = base["new"][col] + base["carried_in"][col]
+        right = base["concluded"][col] + base["carried_out"][col]
+        if left != right:
+            wrong.append(
+                f"{col}: {base['new'][col]}+{base['carried_in'][col]} ≠ "
+                f"{base['concluded'][col]}+{base['carried_out'][col]}"
+            )
+    if not wrong:
+        return Check("一+二=三(七)+四", True, "")
+    reasons = []
+    if tally.concluded_without_receipt:
+        reasons.append(f"{tally.concluded_without_receipt} 件已办结申请没有收到日期(R)")
+    if tally.concluded_before_receipt:
+        reasons.append(f"{tally.concluded_before_receipt} 件申请的办结日期早于收到日期")
+    if not reasons:
+        reasons.append("有申请的收到日期在本年度、办结日期在本年度之前")
+    return Check("一+二=三(七)+四", False, "；".join(wrong) + "。原因：" + "；".join(reasons))
+
+
+def _carry_check(carried_in: dict[str, int], previous_out: dict[str, int], year: int) -> Check:
+    """This year's 二 = last year's 四 (computed by the same engine)."""
+    wrong = [
+        f"{col}: {carried_in[col]} ≠ {previous_out[col]}"
+        for col in (*APPLICANT_COLUMNS, TOTAL)
+        if carried_in[col] != previous_out[col]
+    ]
+    return Check(
+        f"二=上年({year - 1})四",
+        not wrong,
+        "；".join(wrong),
+    )
+
+
+def _sum_check(name: str, total: int, parts: Iterable[tuple[str, int]], why: str = "") -> Check:
+    parts = list(parts)
+    value = sum(n for _, n in parts)
+    if total == value:
+        return Check(name, True, "")
+    listed = " + ".join(f"{k}({n})" for k, n in parts)
+    return Check(name, False, f"{total} ≠ {listed} = {value}{('。' + why) if why else ''}")
+
+
+def _table_checks(fmt: TableFormat, cells: dict) -> list[Check]:
+    t3, t4 = cells["table3"], cells["table4"]
+    checks = []
+    for col in fmt.columns:
+        checks.append(
+            _sum_check(
+                f"三(七)总计=各办理结果之和[{col}]",
+                t3["concluded_total"][col],
+                [(r.key, t3[r.key][col]) for r in fmt.outcome_rows],
+                "有已办结申请没有办理结果或结果不在格式中",
+            )
+        )
+    for row in fmt.table3:
+        checks.append(
+            _sum_check(
+                f"总计=各申请人类型之和[{row.key}]",
+                t3[row.key][TOTAL],
+                [(col, t3[row.key][col]) for col in APPLICANT_COLUMNS],
+                "有申请的申请人类型不在表列中",
+            )
+        )
+    for block in fmt.table4:
+        checks.append(
+            _sum_check(
+                f"表四总计=各结果之和[{block.key}]",
+                t4[block.key][TOTAL],
+                [(r, t4[block.key][r]) for r in RESULTS],
+                "有复议或诉讼的结果不在表列中",
+            )
+        )
+    return checks
+
+
+def _flat_checks(fmt: FlatFormat, cells: dict) -> list[Check]:
+    return [_sum_check(s.why, cells[s.total], [(p, cells[p]) for p in s.parts]) for s in fmt.sums]
+
+
+# --- the rows behind a cell --------------------------------------------------------------------
+
+
+def cell_queryset(inputs: ReportInputs, key: str, column: str = TOTAL) -> QuerySet:
+    """The records counted in one cell: cases, reviews, lawsuits, complaints or fee notices.
+
+    ``key`` is a row key (table 三 or legacy2014) or a table 四 block; ``column`` an
+    applicant type, a result, or ``total``. ``queryset.count()`` equals the cell.
+    """
+    fmt = inputs.format
+    period = inputs.period
+    if isinstance(fmt, TableFormat):
+        block = next((b for b in fmt.table4 if b.key == key), None)
+        if block is not None:
+            model = Review if block.measure == Measure.REVIEW else Lawsuit
+            qs = proceedings_queryset(model, inputs, block.after_review)
+            if column != TOTAL:
+                _require(column in RESULTS, f"unknown column {column!r}")
+                qs = qs.filter(result_q(column, period))
+            return qs
+        row = next((r for r in fmt.table3 if r.key == key), None)
+        _require(row is not None, f"unknown row {key!r} in {fmt.code}")
+        _require(column in fmt.columns, f"unknown column {column!r}")
+    else:
+        row = next((r for r in fmt.rows if r.key == key), None)
+        _require(row is not None, f"unknown row {key!r} in {fmt.code}")
+        _require(column == TOTAL, "legacy2014 has one column, 'total'")
+    if row.measure in CASE_MEASURES:
+        qs = Case.objects.filter(
+            scope_q(inputs.agency, inputs.include_descendants),
+            measure_q(row.measure, period),
+            row_case_q(row),
+        )
+        if column != TOTAL:
+            qs = qs.filter(applicant_type=column)
+        return qs
+    if row.measure in (Measure.REVIEW, Measure.LITIGATION):
+        model = Review if row.measure == Measure.REVIEW else Lawsuit
+        qs = proceedings_queryset(model, inputs)
+        if row.results is not None:
+            results = Q()
+            for result in sorted(row.results):
+                results |= result_q(result, period)
+            qs = qs.filter(results)
+        return qs
+    if row.measure == Measure.COMPLAINTS:
+        return complaints_queryset(inputs)
+    return fees_queryset(inputs)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ReportInputError(message)

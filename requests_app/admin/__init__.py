@@ -1,0 +1,14 @@
+"""The caseworkers' admin, in Chinese (政府信息公开申请办理系统).
+
+Access comes from the Caseworker row (agency and role), never from Django's model permissions;
+the case page changes nothing itself: its action buttons call ``requests_app.services``.
+"""
+
+from django.contrib import admin
+
+admin.site.site_header = "政府信息公开申请办理系统"
+admin.site.site_title = "政府信息公开申请办理系统"
+admin.site.index_title = "办理工作台"
+admin.site.index_template = "admin/requests_app/index.html"
+
+from . import agencies, calendar, cases, inbox, proceedings  # noqa: E402, F401

@@ -1,0 +1,319 @@
+"""How the admin shows a case: masked personal data, the history and the clock, readably.
+
+Pure functions over values and the stored JSON; the templates only lay them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from requests_app.choices import CaseState, ConsulteeKind, Outcome, Timeliness
+from requests_app.models import EventKind
+
+MASK = "*"
+
+
+# --- personal data (DESIGN.md: masked in lists and exports unless the user may see it) -------
+def mask_id_number(value: str) -> str:
+    value = value or ""
+    if len(value) <= 8:
+        return MASK * len(value)
+    return value[:6] + MASK * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    value = value or ""
+    if len(value) <= 7:
+        return MASK * len(value)
+    return value[:3] + MASK * (len(value) - 7) + value[-4:]
+
+
+def mask_email(value: str) -> str:
+    if not value or "@" not in value:
+        return MASK * len(value or "")
+    local, domain = value.split("@", 1)
+    return f"{local[:1]}{MASK * 3}@{domain}"
+
+
+def mask_address(value: str) -> str:
+    value = value or ""
+    if len(value) <= 6:
+        return MASK * len(value)
+    return value[:6] + MASK * 6
+
+
+# --- labels ---------------------------------------------------------------------------------
+SERVICE_METHODS = {
+    "direct": "直接送达（申请人签收）",
+    "post": "邮寄",
+    "email": "电子邮件",
+    "online": "网上平台",
+    "fax": "传真",
+}
+
+DUE_FIELD_LABELS = {
+    "reply_due_on": "答复期限",
+    "supplement_notice_due_on": "补正告知期限",
+    "supplement_due_on": "申请人补正期限",
+    "fee_due_on": "缴费期限",
+    "consultation_due_on": "征求意见期限",
+}
+
+# Keys of CaseEvent.data and their Chinese labels; ids are internal and not shown.
+DATA_LABELS = {
+    "received_on": "收到日期",
+    "on": "日期",
+    "outcome": "结果",
+    "legal_basis": "法律依据",
+    "handler": "承办人",
+    "items": "补正事项",
+    "period_days": "补正期限（工作日）",
+    "served_on": "送达日期",
+    "service_method": "送达方式",
+    "consultee_kind": "征求意见对象类型",
+    "consultee": "征求意见对象",
+    "sent_on": "发出日期",
+    "closed_on": "结束日期",
+    "opinion": "意见",
+    "days": "延长工作日数",
+    "approver": "批准人",
+    "reply_by": "答复期限",
+    "amount_yuan": "金额（元）",
+    "method": "计收方式",
+    "paid_on": "缴费日期",
+    "waived": "减免",
+    "reopened_on": "重新办理日期",
+    "previous_outcome": "原结果",
+    "channel": "渠道",
+    "field": "期限",
+    "previous": "原日期",
+    "new": "新日期",
+    "reason": "原因",
+    "deadline": "期限",
+    "due": "到期日",
+    "days_before": "提前工作日数",
+    "recipients": "通知对象",
+}
+# Data is shown in the order above, whatever order the database keeps a JSON object's keys in
+# (PostgreSQL's jsonb sorts them by length, SQLite keeps them as written).
+DATA_ORDER = {key: position for position, key in enumerate(DATA_LABELS)}
+# Internal ids, and the sweep's action kind and run date (the event's own kind and time say it).
+HIDDEN_DATA_KEYS = {"handler_id", "kind"}
+SWEEP_EVENTS = {EventKind.REMINDER_SENT, EventKind.ESCALATED, EventKind.CLOSURE_PROPOSED}
+
+
+def state_label(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(CaseState(value).label)
+    except ValueError:
+        return value
+
+
+def _choice_label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def data_value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if key in ("outcome", "previous_outcome"):
+        return _choice_label(Outcome, value)
+    if key == "consultee_kind":
+        return _choice_label(ConsulteeKind, value)
+    if key == "service_method":
+        return SERVICE_METHODS.get(value, str(value))
+    if key in ("field", "deadline"):
+        return DUE_FIELD_LABELS.get(value, str(value))
+    if isinstance(value, list | tuple):
+        return "、".join(str(item) for item in value) or "—"
+    if key == "channel":
+        from requests_app.choices import Channel
+
+        return _choice_label(Channel, value)
+    if key == "method":
+        from requests_app.models import FeeNotice
+
+        return _choice_label(FeeNotice.Method, value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def _reason(event) -> str:
+    """The reason, with the action code a clock change records turned into its label."""
+    if event.kind == EventKind.DUE_CHANGED:
+        if event.reason in EventKind.values:
+            return f"因“{EventKind(event.reason).label}”重新计算"
+        if event.reason.startswith("calendar changed: "):
+            return "节假日安排变更：" + event.reason.removeprefix("calendar changed: ")
+    return event.reason
+
+
+def event_rows(events) -> list[dict[str, Any]]:
+    """The history as rows: when (effective, and recorded when entered later), who, what,
+    from → to, the data with labels, the reason."""
+    rows = []
+    for event in events:
+        effective = timezone.localtime(event.effective_at)
+        recorded = timezone.localtime(event.recorded_at)
+        hidden = HIDDEN_DATA_KEYS | ({"on"} if event.kind in SWEEP_EVENTS else set())
+        data = [
+            (DATA_LABELS.get(key, key), data_value(key, value))
+            for key, value in sorted(
+                (event.data or {}).items(),
+                key=lambda item: DATA_ORDER.get(item[0], len(DATA_ORDER)),
+            )
+            if key not in hidden and not (key == "reason" and value == event.reason)
+        ]
+        rows.append(
+            {
+                "effective_at": effective,
+                "recorded_at": recorded,
+                "entered_later": abs(recorded - effective) > dt.timedelta(minutes=5),
+                "actor": event.actor_label or (event.actor.get_username() if event.actor else ""),
+                "kind": _choice_label(EventKind, event.kind),
+                "kind_code": event.kind,
+                "from_state": state_label(event.from_state),
+                "to_state": state_label(event.to_state),
+                "state_changed": event.from_state != event.to_state,
+                "data": data,
+                "reason": _reason(event),
+            }
+        )
+    return rows
+
+
+# --- the clock ------------------------------------------------------------------------------
+def _d(value) -> str:
+    return value or "—"
+
+
+def clock_sections(clock: dict) -> list[dict[str, Any]]:
+    """``Case.clock`` (the explanation of requests_app.clock) as titled sections of lines.
+
+    Each deadline: its date, and how it was reached (anchor, days, exclusions, extension).
+    """
+    if not clock:
+        return []
+    if not clock.get("received_on"):
+        return [{"title": "答复期限", "lines": [clock.get("note") or "收到日期(R)尚未确定。"]}]
+    sections = []
+    rule_set = clock.get("rule_set") or {}
+    basis = [f"适用：{rule_set.get('name', '—')}"]
+    basis.append(f"收到申请日期(R)：{clock['received_on']}")
+    if clock.get("restarted_on"):
+        basis.append(f"补正后收到日期(R′)：{clock['restarted_on']}")
+    basis.append(
+        "收到当日计入期限"
+        if clock.get("count_receipt_day")
+        else "收到当日不计入（期间开始之日不计算在内）"
+    )
+    sections.append({"title": "计算依据", "lines": basis})
+
+    reply = clock.get("reply") or {}
+    if reply:
+        anchor_kinds = {
+            "received": "收到申请日期(R)",
+            "supplement_received": "补正后收到日期(R′)",
+            "reopened": "重新办理日期",
+        }
+        lines = [
+            f"起算日：{_d(reply.get('anchor'))}（{anchor_kinds.get(reply.get('anchor_kind'), reply.get('anchor_kind') or '—')}）",
+            f"法定期限：{reply.get('statutory_days')} 个工作日（{reply.get('article', '')}）",
+        ]
+        for item in reply.get("excluded") or []:
+            if item.get("kind") == "consultation":
+                who = _choice_label(ConsulteeKind, item.get("consultee_kind"))
+                what = f"征求{who}“{item.get('consultee', '')}”意见"
+            else:
+                what = "收费通知待缴费（暂停计算）"
+            note = "（对方尚未答复，暂按全部期限计）" if item.get("provisional") else ""
+            lines.append(
+                f"扣除：{what} {item.get('from')} 至 {item.get('to')}，"
+                f"{item.get('working_days', 0)} 个工作日{note}"
+            )
+        extension = reply.get("extension")
+        if extension:
+            late = "（于原期限届满后批准）" if extension.get("granted_after_due") else ""
+            lines.append(
+                f"延期：{extension.get('days')} 个工作日，{extension.get('on')} 经 "
+                f"{extension.get('approver') or '—'} 批准{late}"
+            )
+        lines.append(
+            f"合计：{reply.get('working_days_total')} 个工作日 → {_d(reply.get('computed_due_on'))}"
+        )
+        if reply.get("later_reply_date"):
+            lines.append(f"依《条例》第三十五条确定的答复期限：{reply['later_reply_date']}")
+        if reply.get("stopped") == "awaiting_supplement":
+            lines.append("待补正期间答复期限停止计算，收到补正后重新计算。")
+        sections.append({"title": f"答复期限：{_d(reply.get('due_on'))}", "lines": lines})
+
+    notice = clock.get("supplement_notice")
+    if notice:
+        lines = [
+            f"自 {notice.get('from')} 起 {notice.get('working_days')} 个工作日内告知（{notice.get('article', '')}）",
+            f"实际告知日期：{_d(notice.get('served_on'))}",
+        ]
+        sections.append({"title": f"补正告知期限：{_d(notice.get('due_on'))}", "lines": lines})
+
+    supplement = clock.get("supplement")
+    if supplement:
+        lines = [
+            f"补正告知送达：{_d(supplement.get('served_on'))}，期限 {supplement.get('period_days')} 个工作日",
+            f"收到补正：{_d(supplement.get('received_on'))}",
+        ]
+        if supplement.get("restarts_clock"):
+            lines.append("收到补正后答复期限重新起算（《条例》第三十条）")
+        sections.append(
+            {"title": f"申请人补正期限：{_d(supplement.get('due_on'))}", "lines": lines}
+        )
+
+    fee = clock.get("fee")
+    if fee:
+        lines = [
+            f"收费通知送达：{_d(fee.get('served_on'))}，{fee.get('working_days')} 个工作日内缴纳（{fee.get('article', '')}）",
+            f"缴费日期：{_d(fee.get('paid_on'))}",
+        ]
+        if fee.get("pauses_reply_clock"):
+            lines.append("待缴费期间答复期限暂停计算")
+        sections.append({"title": f"缴费期限：{_d(fee.get('due_on'))}", "lines": lines})
+
+    for consultation in clock.get("consultations") or []:
+        who = _choice_label(ConsulteeKind, consultation.get("consultee_kind"))
+        lines = [
+            f"征求{who}“{consultation.get('consultee', '')}”意见，{consultation.get('sent_on')} 发出，"
+            f"{consultation.get('working_days')} 个工作日",
+            f"结束日期：{_d(consultation.get('closed_on'))}",
+        ]
+        sections.append(
+            {"title": f"征求意见期限：{_d(consultation.get('due_on'))}", "lines": lines}
+        )
+
+    timeliness = clock.get("timeliness")
+    if timeliness:
+        value = _choice_label(Timeliness, timeliness.get("value"))
+        lines = [f"办结日期：{_d(timeliness.get('concluded_on'))}，{value}"]
+        if timeliness.get("working_days_late"):
+            lines.append(f"逾期 {timeliness['working_days_late']} 个工作日")
+        sections.append({"title": "办理时效", "lines": lines})
+
+    if clock.get("missing_years"):
+        years = "、".join(str(y) for y in clock["missing_years"])
+        sections.append(
+            {
+                "title": "日历不完整",
+                "lines": [
+                    f"{years} 年的节假日安排尚未载入，涉及的期限按普通周末暂计，请载入日历后核对。"
+                ],
+                "warning": True,
+            }
+        )
+    return sections

@@ -1,0 +1,719 @@
+"""Serializers of the API: they validate input and shape output, nothing else.
+
+Names are unique across the project (drf-spectacular builds its component names from them):
+``<Thing>InputSerializer`` for what a client sends, ``<Thing>OutputSerializer`` for what it
+gets back.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone, translation
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from requests_app import validation
+from requests_app.choices import (
+    ON_THE_SPOT_OUTCOMES,
+    REPLY_OUTCOMES,
+    ApplicantType,
+    CaseState,
+    Channel,
+    ConsulteeKind,
+    DeliveryMethod,
+    IdType,
+    InformationForm,
+    Outcome,
+    Timeliness,
+)
+from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
+from requests_app.selectors import agency_by_code
+from requests_app.services.cases import ACTIONS
+
+# Choice lists for the subsets of outcomes some actions accept, in the order of the closed list
+# (DOMAIN.md §4). Named here so that SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] can name them.
+ON_THE_SPOT_OUTCOME_CHOICES = [(o.value, o.label) for o in Outcome if o in ON_THE_SPOT_OUTCOMES]
+REPLY_OUTCOME_CHOICES = [(o.value, o.label) for o in Outcome if o in REPLY_OUTCOMES]
+ACTION_CHOICES = [(name, name) for name in ACTIONS]
+FEE_METHOD_CHOICES = FeeNotice.Method.choices
+
+MAX_USER_ID = 2**31 - 1
+EARLIEST_DAY = dt.date(1990, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+# Counter work may be entered after the fact, never ahead of time (a little clock skew allowed).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _message(chinese: str) -> str:
+    """A validation message in the request's language (Chinese unless English was asked for)."""
+    if (translation.get_language() or "").startswith("en"):
+        return validation.MESSAGES_EN.get(chinese, chinese)
+    return chinese
+
+
+def _checked(check, *args) -> str:
+    try:
+        return check(*args)
+    except ValueError as exc:
+        raise serializers.ValidationError(_message(str(exc)), code="invalid") from exc
+
+
+def _not_in_future(value: dt.datetime) -> dt.datetime:
+    """When a step happened: not ahead of now, and not before the years a live case concerns."""
+    if value > timezone.now() + CLOCK_SKEW:
+        raise serializers.ValidationError("不能晚于当前时间。", code="future")
+    if value.year < EARLIEST_DAY.year:
+        raise serializers.ValidationError(f"不能早于 {EARLIEST_DAY.year} 年。", code="out_of_range")
+    return value
+
+
+# --- masking of personal data ----------------------------------------------------------------
+def mask_middle(value: str, keep_start: int, keep_end: int) -> str:
+    """``5204**********123X``: the ends kept, every character between them starred."""
+    if not value:
+        return value
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def mask_id_number(value: str) -> str:
+    return mask_middle(value, 4, 4)
+
+
+def mask_phone(value: str) -> str:
+    return mask_middle(value, 3, 4)
+
+
+def mask_email(value: str) -> str:
+    if not value:
+        return value
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_address(value: str) -> str:
+    """The first six characters (province and city, usually), then ``****``."""
+    if not value:
+        return value
+    return f"{value[:6]}****" if len(value) > 6 else "****"
+
+
+PERSONAL_MASKS = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "email": mask_email,
+    "address": mask_address,
+}
+
+
+# --- small shared output shapes --------------------------------------------------------------
+class CaseStateOutputSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=CaseState.choices)
+    label = serializers.CharField()
+
+
+class OutcomeOutputSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=Outcome.choices)
+    label = serializers.CharField()
+
+
+class EventKindOutputSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=EventKind.choices)
+    label = serializers.CharField()
+
+
+class AgencyBriefOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class HandlerOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+def labeled(choices, value: str) -> dict | None:
+    """``{"code": value, "label": 中文}`` for a TextChoices value, ``None`` when blank."""
+    if not value:
+        return None
+    return {"code": value, "label": str(choices(value).label)}
+
+
+def agency_brief(agency: Agency) -> dict:
+    return {"code": agency.code, "name": agency.name}
+
+
+# --- the applicant's fields, shared by the public submission and counter intake ---------------
+class ApplicantFieldsInputSerializer(serializers.Serializer):
+    """What Art 29 ¶2 requires of an application: who (name, 身份证明, contact), what
+    information, and in which form and way it is wanted."""
+
+    applicant_type = serializers.ChoiceField(choices=ApplicantType.choices)
+    applicant_name = serializers.CharField(max_length=200)
+    id_type = serializers.ChoiceField(choices=IdType.choices)
+    id_number = serializers.CharField(max_length=40)
+    phone = serializers.CharField(max_length=30)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=300)
+    postal_code = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
+    legal_representative = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    contact_person = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    description = serializers.CharField(max_length=5000)
+    document_number = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    purpose = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    information_form = serializers.ChoiceField(choices=InformationForm.choices)
+    delivery_method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+
+    def validate_phone(self, value: str) -> str:
+        return _checked(validation.phone_number, value)
+
+    def validate_postal_code(self, value: str) -> str:
+        return _checked(validation.postal_code, value)
+
+    def validate_id_number(self, value: str) -> str:
+        # Checked by the document type (the mainland ID's and the credit code's checksums);
+        # an invalid id_type is reported on its own field.
+        id_type = self.initial_data.get("id_type") if isinstance(self.initial_data, dict) else None
+        if id_type not in IdType.values:
+            return value
+        return _checked(validation.id_number, id_type, value)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("delivery_method") == DeliveryMethod.EMAIL and not attrs.get("email"):
+            raise serializers.ValidationError(
+                {"email": ["选择电子邮件方式获取信息时须填写电子邮箱。"]}, code="required"
+            )
+        return attrs
+
+    def applicant_fields(self) -> dict:
+        """The validated fields the intake services store on the case."""
+        names = ApplicantFieldsInputSerializer._declared_fields
+        return {name: value for name, value in self.validated_data.items() if name in names}
+
+
+def _agency_from_code(code: str, *, cached: bool = False) -> Agency:
+    agency = agency_by_code(code, cached=cached)
+    if agency is None:
+        raise serializers.ValidationError("未找到该机关代码。", code="unknown_agency")
+    return agency
+
+
+class _ShallowFieldCopies:
+    """Each instance gets shallow copies of the declared fields instead of DRF's deep copies.
+
+    DRF deep-copies every declared field for every serializer instance, re-running each
+    field's ``__init__``; for the 16 flat fields of a submission that was about two thirds of
+    its validation time, on every request. A flat field keeps no per-request state of its own:
+    ``bind()`` sets its name and parent on the copy, and its validators, choices and error
+    messages are only read while validating. Only for serializers whose fields are all flat
+    (no nested serializer, no ``many=True``)."""
+
+    def get_fields(self):
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+
+# --- public: submission and tracking -----------------------------------------------------------
+class ApplicationCreateInputSerializer(_ShallowFieldCopies, ApplicantFieldsInputSerializer):
+    agency = serializers.CharField(
+        max_length=64, help_text="受理机关代码（见 GET /api/v1/agencies/）/ The agency's code."
+    )
+
+    def validate_agency(self, value: str) -> Agency:
+        # Every submission looks its agency up: from the process's short-lived copy.
+        return _agency_from_code(value, cached=True)
+
+
+class ApplicationCreateOutputSerializer(serializers.Serializer):
+    tracking_number = serializers.CharField()
+    access_code = serializers.CharField(
+        help_text="查询码，仅此一次返回，请妥善保存 / The access code, shown only once."
+    )
+    state = CaseStateOutputSerializer()
+    submitted_at = serializers.DateTimeField()
+    agency = AgencyBriefOutputSerializer()
+
+
+class ApplicationTrackInputSerializer(serializers.Serializer):
+    # Letters and digits only (either case), so the schema says exactly what is accepted.
+    tracking_number = serializers.RegexField(
+        r"^[A-Za-z0-9]+$", max_length=32, trim_whitespace=False, help_text="申请编号"
+    )
+    access_code = serializers.RegexField(
+        r"^[A-Za-z0-9]+$", max_length=64, trim_whitespace=False, help_text="查询码"
+    )
+
+
+class ApplicationStatusOutputSerializer(serializers.Serializer):
+    """What the applicant may see of their own case: never notes, handler or drafts."""
+
+    tracking_number = serializers.CharField()
+    agency = AgencyBriefOutputSerializer()
+    state = CaseStateOutputSerializer()
+    submitted_at = serializers.DateTimeField()
+    received_on = serializers.DateField(allow_null=True)
+    is_extended = serializers.BooleanField()
+    reply_due_on = serializers.DateField(allow_null=True)
+    supplement_due_on = serializers.DateField(allow_null=True)
+    supplement_items = serializers.CharField(allow_null=True)
+    fee_due_on = serializers.DateField(allow_null=True)
+    fee_amount_yuan = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True
+    )
+    outcome = OutcomeOutputSerializer(allow_null=True)
+    legal_basis = serializers.CharField(allow_null=True)
+    replied_on = serializers.DateField(allow_null=True)
+    concluded_on = serializers.DateField(allow_null=True)
+
+
+class AgencyOutputSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)
+
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "kind", "parent"]
+
+
+# --- staff: output ------------------------------------------------------------------------------
+class _CaseOutputBase(serializers.ModelSerializer):
+    """Masks personal data unless the context says the user may see it."""
+
+    agency = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
+    handler = serializers.SerializerMethodField()
+
+    @extend_schema_field(AgencyBriefOutputSerializer)
+    def get_agency(self, case: Case) -> dict:
+        return agency_brief(case.agency)
+
+    @extend_schema_field(CaseStateOutputSerializer)
+    def get_state(self, case: Case) -> dict | None:
+        return labeled(CaseState, case.state)
+
+    @extend_schema_field(OutcomeOutputSerializer(allow_null=True))
+    def get_outcome(self, case: Case) -> dict | None:
+        return labeled(Outcome, case.outcome)
+
+    @extend_schema_field(HandlerOutputSerializer(allow_null=True))
+    def get_handler(self, case: Case) -> dict | None:
+        if case.handler is None:
+            return None
+        user = case.handler
+        return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("show_personal_data", False):
+            for name, mask in PERSONAL_MASKS.items():
+                if name in data and data[name]:
+                    data[name] = mask(data[name])
+        return data
+
+
+class CaseListOutputSerializer(_CaseOutputBase):
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "tracking_number",
+            "agency",
+            "state",
+            "outcome",
+            "handler",
+            "applicant_type",
+            "applicant_name",
+            "id_type",
+            "id_number",
+            "phone",
+            "channel",
+            "submitted_at",
+            "received_on",
+            "reply_due_on",
+            "next_action_on",
+            "concluded_on",
+            "is_extended",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class CaseEventOutputSerializer(serializers.ModelSerializer):
+    kind = serializers.SerializerMethodField()
+    data = serializers.JSONField()
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id",
+            "kind",
+            "actor_label",
+            "recorded_at",
+            "effective_at",
+            "from_state",
+            "to_state",
+            "data",
+            "reason",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(EventKindOutputSerializer)
+    def get_kind(self, event: CaseEvent) -> dict | None:
+        return labeled(EventKind, event.kind)
+
+
+class CaseDetailOutputSerializer(_CaseOutputBase):
+    draft_outcome = serializers.SerializerMethodField()
+    timeliness = serializers.SerializerMethodField(
+        help_text="办结时效（未办结为 null）/ On time, extended or late; null while open."
+    )
+    clock = serializers.JSONField(help_text="期限计算说明 / How each due date was computed.")
+    events = CaseEventOutputSerializer(many=True)
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="当前用户现在可以执行的操作 / The actions this user may take now."
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "tracking_number",
+            "external_id",
+            "agency",
+            "state",
+            "version",
+            "outcome",
+            "legal_basis",
+            "draft_outcome",
+            "draft_legal_basis",
+            "handler",
+            "applicant_type",
+            "applicant_name",
+            "id_type",
+            "id_number",
+            "phone",
+            "email",
+            "address",
+            "postal_code",
+            "legal_representative",
+            "contact_person",
+            "description",
+            "document_number",
+            "purpose",
+            "information_form",
+            "delivery_method",
+            "channel",
+            "submitted_at",
+            "received_on",
+            "restarted_on",
+            "supplement_requested",
+            "is_extended",
+            "reply_due_on",
+            "supplement_notice_due_on",
+            "supplement_due_on",
+            "fee_due_on",
+            "consultation_due_on",
+            "next_action_on",
+            "replied_on",
+            "concluded_on",
+            "timeliness",
+            "working_days_late",
+            "internal_note",
+            "clock",
+            "events",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OutcomeOutputSerializer(allow_null=True))
+    def get_draft_outcome(self, case: Case) -> dict | None:
+        return labeled(Outcome, case.draft_outcome)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Timeliness.choices, allow_null=True))
+    def get_timeliness(self, case: Case) -> str | None:
+        return case.timeliness or None
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=ACTION_CHOICES))
+    )
+    def get_allowed_actions(self, case: Case) -> list[str]:
+        return list(self.context.get("allowed_actions", []))
+
+
+class CaseIntakeOutputSerializer(CaseDetailOutputSerializer):
+    access_code = serializers.SerializerMethodField(
+        help_text="查询码，仅此一次返回，请交给申请人 / The access code, for the applicant."
+    )
+
+    class Meta(CaseDetailOutputSerializer.Meta):
+        fields = ["access_code", *CaseDetailOutputSerializer.Meta.fields]
+        read_only_fields = fields
+
+    def get_access_code(self, case: Case) -> str:
+        return self.context["access_code"]
+
+
+class _HandlerField(serializers.IntegerField):
+    """A user by id (an integer in the schema; ids out of range are a 400, not a driver error)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_USER_ID, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        pk = super().run_validation(data)  # the integer, its range checked
+        if pk is None:
+            return None
+        user = get_user_model().objects.filter(pk=pk, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError("未找到该用户。", code="does_not_exist")
+        return user
+
+
+class _DayField(serializers.DateField):
+    """A date within the years a live case can concern (the clock's arithmetic is bounded)."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise serializers.ValidationError(
+                f"日期须在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间。", code="out_of_range"
+            )
+        return day
+
+
+# --- staff: list filters and counter intake --------------------------------------------------
+class CaseListFilterInputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=CaseState.choices, required=False)
+    agency = serializers.CharField(
+        max_length=64, required=False, help_text="机关代码，含下级机关 / Agency code (subtree)."
+    )
+    received_from = serializers.DateField(required=False)
+    received_to = serializers.DateField(required=False)
+    due_before = serializers.DateField(
+        required=False, help_text="答复期限不晚于该日的未办结申请 / Open cases due by this day."
+    )
+    handler = serializers.IntegerField(min_value=1, max_value=MAX_USER_ID, required=False)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    open = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text="申请编号、申请人姓名（前缀）或电话 / Tracking number, name prefix or phone.",
+    )
+
+    def validate_agency(self, value: str) -> Agency:
+        return _agency_from_code(value)
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("received_from"), attrs.get("received_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"received_to": ["结束日期不能早于开始日期。"]})
+        return attrs
+
+
+class CaseIntakeInputSerializer(ApplicantFieldsInputSerializer):
+    agency = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="受理机关代码；缺省为登记员所属机关 / Defaults to the registrar's agency.",
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    received_on = _DayField(required=False, help_text="收到申请日期 R（Art 31）/ Receipt date R.")
+    effective_at = serializers.DateTimeField(
+        required=False, help_text="递交时间（补录时填写）/ When it was handed in."
+    )
+
+    def validate_agency(self, value: str) -> Agency:
+        return _agency_from_code(value)
+
+    def validate_effective_at(self, value: dt.datetime) -> dt.datetime:
+        return _not_in_future(value)
+
+
+# --- staff: one input serializer per action ---------------------------------------------------
+class CaseActionInputSerializer(serializers.Serializer):
+    """Fields every action takes: the version the client last saw, and when it happened."""
+
+    expected_version = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_USER_ID,
+        required=False,
+        help_text="客户端看到的版本号；已被他人修改时返回 409 / 409 if the case changed since.",
+    )
+    effective_at = serializers.DateTimeField(
+        required=False, help_text="实际发生时间（补录时填写）/ When it happened, if earlier."
+    )
+
+    def validate_effective_at(self, value: dt.datetime) -> dt.datetime:
+        return _not_in_future(value)
+
+
+class CaseConfirmReceiptInputSerializer(CaseActionInputSerializer):
+    received_on = _DayField(required=False)
+
+
+class CaseRegisterInputSerializer(CaseActionInputSerializer):
+    received_on = _DayField(required=False)
+
+
+class CaseReplyOnSpotInputSerializer(CaseActionInputSerializer):
+    outcome = serializers.ChoiceField(choices=ON_THE_SPOT_OUTCOME_CHOICES)
+    legal_basis = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CaseStartProcessingInputSerializer(CaseActionInputSerializer):
+    handler = _HandlerField(required=False, help_text="承办人的用户 ID / The handler's user id.")
+
+
+class CaseAssignInputSerializer(CaseActionInputSerializer):
+    handler = _HandlerField(help_text="承办人的用户 ID / The handler's user id.")
+
+
+class CaseRequestSupplementInputSerializer(CaseActionInputSerializer):
+    items = serializers.CharField(max_length=2000)
+    period_days = serializers.IntegerField(min_value=1, max_value=60, required=False)
+
+
+class CaseReceiveSupplementInputSerializer(CaseActionInputSerializer):
+    received_on = _DayField(required=False)
+
+
+class CaseAbandonNoSupplementInputSerializer(CaseActionInputSerializer):
+    on = _DayField(required=False)
+
+
+class CaseStartConsultationInputSerializer(CaseActionInputSerializer):
+    consultee = serializers.CharField(max_length=200)
+    consultee_kind = serializers.ChoiceField(
+        choices=ConsulteeKind.choices, required=False, default=ConsulteeKind.THIRD_PARTY
+    )
+
+
+class CaseCloseConsultationInputSerializer(CaseActionInputSerializer):
+    opinion = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class CaseExtendInputSerializer(CaseActionInputSerializer):
+    days = serializers.IntegerField(min_value=1, max_value=20, required=False, default=20)
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseSetLaterReplyDateInputSerializer(CaseActionInputSerializer):
+    reply_by = _DayField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseIssueFeeNoticeInputSerializer(CaseActionInputSerializer):
+    amount_yuan = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal("1000000")
+    )
+    method = serializers.ChoiceField(
+        choices=FEE_METHOD_CHOICES, required=False, allow_blank=True, default=""
+    )
+    computation = serializers.DictField(required=False, help_text="计算过程 / How it was computed.")
+
+
+class CaseRecordFeePaymentInputSerializer(CaseActionInputSerializer):
+    waived = serializers.BooleanField(required=False, default=False)
+
+
+class CaseAbandonNoFeeInputSerializer(CaseActionInputSerializer):
+    on = _DayField(required=False)
+
+
+class CaseSubmitForApprovalInputSerializer(CaseActionInputSerializer):
+    outcome = serializers.ChoiceField(choices=REPLY_OUTCOME_CHOICES)
+    legal_basis = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CaseApproveInputSerializer(CaseActionInputSerializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class CaseSendBackInputSerializer(CaseActionInputSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseServeReplyInputSerializer(CaseActionInputSerializer):
+    served_on = _DayField(required=False)
+    service_method = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class CaseWithdrawInputSerializer(CaseActionInputSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class CaseCloseInputSerializer(CaseActionInputSerializer):
+    pass
+
+
+class CaseReopenInputSerializer(CaseActionInputSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseNoteInputSerializer(CaseActionInputSerializer):
+    text = serializers.CharField(max_length=5000)
+
+
+ACTION_INPUT_SERIALIZERS: dict[str, type[CaseActionInputSerializer]] = {
+    "confirm_receipt": CaseConfirmReceiptInputSerializer,
+    "register": CaseRegisterInputSerializer,
+    "reply_on_spot": CaseReplyOnSpotInputSerializer,
+    "start_processing": CaseStartProcessingInputSerializer,
+    "assign": CaseAssignInputSerializer,
+    "request_supplement": CaseRequestSupplementInputSerializer,
+    "receive_supplement": CaseReceiveSupplementInputSerializer,
+    "abandon_no_supplement": CaseAbandonNoSupplementInputSerializer,
+    "start_consultation": CaseStartConsultationInputSerializer,
+    "close_consultation": CaseCloseConsultationInputSerializer,
+    "extend": CaseExtendInputSerializer,
+    "set_later_reply_date": CaseSetLaterReplyDateInputSerializer,
+    "issue_fee_notice": CaseIssueFeeNoticeInputSerializer,
+    "record_fee_payment": CaseRecordFeePaymentInputSerializer,
+    "abandon_no_fee": CaseAbandonNoFeeInputSerializer,
+    "submit_for_approval": CaseSubmitForApprovalInputSerializer,
+    "approve": CaseApproveInputSerializer,
+    "send_back": CaseSendBackInputSerializer,
+    "serve_reply": CaseServeReplyInputSerializer,
+    "withdraw": CaseWithdrawInputSerializer,
+    "close": CaseCloseInputSerializer,
+    "reopen": CaseReopenInputSerializer,
+    "note": CaseNoteInputSerializer,
+}
+
+
+# --- errors, for the schema ------------------------------------------------------------------
+class ErrorOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="稳定的错误代码 / A stable error code.")
+    message = serializers.CharField(help_text="中文说明")
+    message_en = serializers.CharField(help_text="English message")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="出错的字段及原因 / The inputs that were wrong, with the reasons.",
+    )
+
+
+__all__ = [
+    "ACTION_INPUT_SERIALIZERS",
+    "ApplicationCreateInputSerializer",
+    "ApplicationCreateOutputSerializer",
+    "ApplicationStatusOutputSerializer",
+    "ApplicationTrackInputSerializer",
+    "AgencyOutputSerializer",
+    "CaseDetailOutputSerializer",
+    "CaseIntakeInputSerializer",
+    "CaseIntakeOutputSerializer",
+    "CaseListFilterInputSerializer",
+    "CaseListOutputSerializer",
+    "ErrorOutputSerializer",
+]

@@ -1,0 +1,186 @@
+"""The vocabulary of the domain (DOMAIN.md §1, §3, §4): states, outcomes, channels, types.
+
+Labels are Chinese (the caseworkers' language); English is in the comments and in the
+``*_EN`` maps used by the API's bilingual messages.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ApplicantType(models.TextChoices):
+    # The columns of the annual report's table 三.
+    NATURAL_PERSON = "natural_person", _("自然人")
+    COMMERCIAL_ENTERPRISE = "commercial_enterprise", _("商业企业")
+    RESEARCH_INSTITUTION = "research_institution", _("科研机构")
+    PUBLIC_INTEREST_ORG = "public_interest_org", _("社会公益组织")
+    LEGAL_SERVICE_ORG = "legal_service_org", _("法律服务机构")
+    OTHER_ORG = "other_org", _("其他")
+
+
+class Channel(models.TextChoices):
+    IN_PERSON = "in_person", _("当面")  # handed in at the counter: R = that day
+    ORAL = "oral", _("口头")  # transcribed in person: R = that day
+    POST = "post", _("邮寄")  # signed for: R = the signing day
+    POST_UNSIGNED = "post_unsigned", _("平常信函")  # R = the day receipt is confirmed
+    ONLINE = "online", _("网络")  # the agency's platform: R = the day both sides confirm
+    EMAIL = "email", _("电子邮件")  # R = the day both sides confirm
+    FAX = "fax", _("传真")  # R = the day both sides confirm
+
+
+# Art 31: channels whose receipt must be confirmed with the applicant before R is fixed.
+CONFIRMED_CHANNELS = frozenset({Channel.POST_UNSIGNED, Channel.ONLINE, Channel.EMAIL, Channel.FAX})
+# Channels where the office itself takes the application in hand (counter, signed post).
+COUNTER_CHANNELS = frozenset({Channel.IN_PERSON, Channel.ORAL, Channel.POST})
+# An on-the-spot reply (Art 33 ¶1) needs the applicant in front of the office.
+IN_PERSON_CHANNELS = frozenset({Channel.IN_PERSON, Channel.ORAL})
+
+
+class IdType(models.TextChoices):
+    MAINLAND_ID = "mainland_id", _("居民身份证")
+    PASSPORT = "passport", _("护照")
+    HK_MACAO_PERMIT = "hk_macao_permit", _("港澳居民来往内地通行证")
+    TAIWAN_PERMIT = "taiwan_permit", _("台湾居民来往大陆通行证")
+    RESIDENCE_PERMIT = "residence_permit", _("外国人永久居留身份证")
+    CREDIT_CODE = "credit_code", _("统一社会信用代码")
+    OTHER = "other", _("其他证件")
+
+
+class InformationForm(models.TextChoices):
+    # 获取信息的方式 (Art 29): the form the information is wanted in.
+    PAPER = "paper", _("纸质")
+    ELECTRONIC = "electronic", _("电子文档")
+    INSPECT = "inspect", _("当场阅读、抄录")
+    OTHER = "other", _("其他")
+
+
+class DeliveryMethod(models.TextChoices):
+    # 获取信息的途径 (Art 29): how the information reaches the applicant.
+    POST = "post", _("邮寄")
+    EMAIL = "email", _("电子邮件")
+    ONLINE = "online", _("网上获取")
+    COLLECT = "collect", _("当面领取")
+    FAX = "fax", _("传真")
+    ON_SITE = "on_site", _("现场查阅")
+
+
+class CaseState(models.TextChoices):
+    SUBMITTED = "submitted", _("待确认接收")  # arrived, receipt not yet confirmed; no clock
+    REGISTERED = "registered", _("已登记")  # R fixed and registered (登记); clock running
+    AWAITING_SUPPLEMENT = "awaiting_supplement", _("待补正")  # 补正 notice served; clock stopped
+    PROCESSING = "processing", _("办理中")  # searching, 保密审查, drafting; clock running
+    CONSULTING = "consulting", _("征求意见中")  # waiting on a third party/agency; time excluded
+    AWAITING_FEE = "awaiting_fee", _("待缴费")  # fee notice outstanding; clock paused (setting)
+    PENDING_APPROVAL = "pending_approval", _("待审核")  # draft reply awaits the head's sign-off
+    APPROVED = "approved", _("已审核待送达")  # reply signed, not yet served; clock running
+    REPLIED = "replied", _("已答复")  # reply served with an outcome; clock stopped
+    CLOSED = "closed", _("已归档")  # archived (归档), or ended without a reply
+
+
+OPEN_STATES = frozenset(
+    {
+        CaseState.SUBMITTED,
+        CaseState.REGISTERED,
+        CaseState.AWAITING_SUPPLEMENT,
+        CaseState.PROCESSING,
+        CaseState.CONSULTING,
+        CaseState.AWAITING_FEE,
+        CaseState.PENDING_APPROVAL,
+        CaseState.APPROVED,
+    }
+)
+CONCLUDED_STATES = frozenset({CaseState.REPLIED, CaseState.CLOSED})
+
+
+class Outcome(models.TextChoices):
+    # The closed list of DOMAIN.md §4; each concluded case has exactly one.
+    ALREADY_PUBLIC = "already_public", _("已主动公开，告知获取途径")  # Art 36(一)
+    DISCLOSED = "disclosed", _("予以公开")  # Art 36(二)
+    PARTIALLY_DISCLOSED = "partially_disclosed", _("部分公开")  # Art 37
+    WITHHELD_STATE_SECRET = "withheld_state_secret", _("不予公开：国家秘密")  # Art 14
+    WITHHELD_PROHIBITED_BY_LAW = (
+        "withheld_prohibited_by_law",
+        _("不予公开：其他法律行政法规禁止公开"),
+    )  # Art 14
+    WITHHELD_SECURITY_STABILITY = (
+        "withheld_security_stability",
+        _("不予公开：危及“三安全一稳定”"),
+    )  # Art 14
+    WITHHELD_COMMERCIAL_SECRET = "withheld_commercial_secret", _("不予公开：商业秘密")  # Art 15
+    WITHHELD_PERSONAL_PRIVACY = "withheld_personal_privacy", _("不予公开：个人隐私")  # Art 15
+    WITHHELD_THIRD_PARTY_OTHER = (
+        "withheld_third_party_other",
+        _("不予公开：其他第三方合法权益"),
+    )  # Art 15
+    WITHHELD_INTERNAL_AFFAIRS = (
+        "withheld_internal_affairs",
+        _("不予公开：三类内部事务信息"),
+    )  # Art 16 ¶1
+    WITHHELD_PROCESS_INFO = "withheld_process_info", _("不予公开：四类过程性信息")  # Art 16 ¶2
+    WITHHELD_LAW_ENFORCEMENT_FILE = (
+        "withheld_law_enforcement_file",
+        _("不予公开：行政执法案卷"),
+    )  # Art 16 ¶2
+    WITHHELD_ADMINISTRATIVE_QUERY = (
+        "withheld_administrative_query",
+        _("行政查询事项（依特别规定办理）"),
+    )  # Art 36(七)
+    WITHHELD_NOT_GOVERNMENT_INFO = (
+        "withheld_not_government_info",
+        _("不是《条例》所指政府信息"),
+    )  # 2008 Art 2
+    NOT_EXIST = "not_exist", _("经检索没有所申请公开信息")  # Art 36(四)
+    NOT_THIS_AGENCY = "not_this_agency", _("不属于本机关负责公开")  # Art 36(五)
+    NEEDS_CREATION = "needs_creation", _("没有现成信息，需另行制作")  # Art 38
+    UNCLEAR_AFTER_SUPPLEMENT = "unclear_after_supplement", _("补正后申请内容仍不明确")  # Art 30
+    PETITION_COMPLAINT = "petition_complaint", _("信访、投诉、举报类申请")  # Art 39 ¶1
+    DUPLICATE = "duplicate", _("重复申请")  # Art 36(六)
+    PUBLICATION = "publication", _("要求提供公开出版物")  # Art 39 ¶2
+    EXCESSIVE = "excessive", _("无正当理由大量反复申请")  # Art 35
+    CONFIRM_OR_REISSUE = "confirm_or_reissue", _("要求确认或重新出具已获取信息")
+    ABANDONED_NO_SUPPLEMENT = "abandoned_no_supplement", _("逾期不补正，视为放弃")  # Art 30
+    ABANDONED_NO_FEE = "abandoned_no_fee", _("逾期未缴纳信息处理费")  # Art 42
+    WITHDRAWN = "withdrawn", _("申请人撤回")
+    OTHER = "other", _("其他")
+
+
+# Outcomes a reply can carry; the last three are reached by their own actions.
+REPLY_OUTCOMES = frozenset(Outcome) - {
+    Outcome.ABANDONED_NO_SUPPLEMENT,
+    Outcome.ABANDONED_NO_FEE,
+    Outcome.WITHDRAWN,
+}
+# Outcomes allowed for a reply given on the spot (Art 33 ¶1).
+ON_THE_SPOT_OUTCOMES = frozenset(
+    {Outcome.ALREADY_PUBLIC, Outcome.DISCLOSED, Outcome.NOT_THIS_AGENCY, Outcome.PUBLICATION}
+)
+
+
+class ConsulteeKind(models.TextChoices):
+    THIRD_PARTY = "third_party", _("第三方")  # Art 32
+    AGENCY = "agency", _("其他机关")  # Art 34
+
+
+class Role(models.TextChoices):
+    REGISTRAR = "registrar", _("登记员")  # registers applications, counter work
+    HANDLER = "handler", _("承办人")  # handles cases: 补正, consultation, drafting, service
+    APPROVER = "approver", _("审核人（负责人）")  # signs replies, approves extensions
+    SUPERVISOR = "supervisor", _("主管部门（只读）")  # read-only over a subtree
+    ADMINISTRATOR = "administrator", _("管理员")  # everything in the agency subtree
+    AUDITOR = "auditor", _("审计员")  # read-only, exports full histories
+
+
+class AgencyKind(models.TextChoices):
+    GOVERNMENT = "government", _("人民政府")
+    OFFICE = "office", _("办公室")
+    DEPARTMENT = "department", _("工作部门")
+    DISTRICT = "district", _("县区")
+    STREET = "street", _("街道乡镇")
+    OTHER = "other", _("其他")
+
+
+class Timeliness(models.TextChoices):
+    # On-time facts of a concluded case.
+    ON_TIME = "on_time", _("按时")
+    EXTENDED = "extended", _("延期后按时")
+    LATE = "late", _("逾期")

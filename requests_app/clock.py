@@ -1,0 +1,628 @@
+"""The statutory clock of a case, derived from its history (DOMAIN.md §2). Pure: no ORM.
+
+``compute_clock`` takes the receipt date R, the case's state and conclusion date, its events as
+plain data (:class:`ClockEvent`), a :class:`~requests_app.deadlines.WorkCalendar` and the
+:class:`ClockRules` (settings), and returns a :class:`CaseClock`: every due date, the on-time
+facts of a concluded case, the dated actions the sweep must take and an explanation a
+caseworker can defend. ``requests_app.services.clock`` stores the result on the case.
+
+The rules, by article of 《政府信息公开条例》 (2019):
+
+- Art 33 ¶2: reply within 20 working days of R (the day R itself not counted unless
+  ``COUNT_RECEIPT_DAY``), extendable once by up to 20 working days.
+- Art 30: the 补正 notice within 7 working days of R; the applicant's period (a setting, or the
+  period the notice gave); after 补正 the 20 days start again from R′.
+- Arts 32, 34 and 33 ¶3: the working days spent waiting on a third party or another agency
+  (each has 15 working days) do not count: the days d with ``sent < d <= min(answer, their
+  deadline)`` are added to the reply deadline. While they have not answered, their whole
+  period is assumed (the deadline moves earlier when they answer).
+- Art 42 and 国办函〔2020〕109号: the applicant pays within 20 working days of the fee notice;
+  while it is outstanding the reply clock is paused (setting ``PAUSE_CLOCK_FOR_FEE``), counted
+  like an exclusion.
+- Art 35: a later reply date fixed by the agency replaces the computed one.
+- Cases received before 2019-05-15 follow the 2008 regulation (国务院令第492号, Art 24): 15
+  working days plus at most 15, no restart after 补正, only third-party time excluded (Art 23).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from requests_app.deadlines import ONE_DAY, WorkCalendar
+
+# Kinds of CaseEvent the clock reads (the same strings as requests_app.models.EventKind).
+K_CONFIRM_RECEIPT = "confirm_receipt"
+K_REGISTER = "register"
+K_REPLY_ON_SPOT = "reply_on_spot"
+K_REQUEST_SUPPLEMENT = "request_supplement"
+K_RECEIVE_SUPPLEMENT = "receive_supplement"
+K_START_CONSULTATION = "start_consultation"
+K_CLOSE_CONSULTATION = "close_consultation"
+K_EXTEND = "extend"
+K_SET_LATER_REPLY_DATE = "set_later_reply_date"
+K_ISSUE_FEE_NOTICE = "issue_fee_notice"
+K_RECORD_FEE_PAYMENT = "record_fee_payment"
+K_REOPEN = "reopen"
+
+# Case states (requests_app.choices.CaseState values), kept as strings to stay ORM-free.
+REPLY_RUNNING_STATES = frozenset({"registered", "processing", "pending_approval", "approved"})
+OPEN_STATES = frozenset(
+    {
+        "submitted",
+        "registered",
+        "awaiting_supplement",
+        "processing",
+        "consulting",
+        "awaiting_fee",
+        "pending_approval",
+        "approved",
+    }
+)
+CONCLUDED_STATES = frozenset({"replied", "closed"})
+
+# The due-date columns of the case, in a stable order.
+DUE_FIELDS = (
+    "reply_due_on",
+    "supplement_notice_due_on",
+    "supplement_due_on",
+    "fee_due_on",
+    "consultation_due_on",
+)
+
+# Action kinds the sweep performs.
+REMIND = "remind"  # warn the handler k working days before a deadline
+ESCALATE = "escalate"  # the reply deadline passed: warn the approvers
+CLOSE_NO_SUPPLEMENT = "close_no_supplement"  # Art 30: the 补正 period ran out
+CLOSE_NO_FEE = "close_no_fee"  # Art 42: the fee period ran out
+CONSULTATION_ENDED = "consultation_ended"  # Arts 32, 34: the consultee's period ran out
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The statutory numbers of one regulation, in force for cases received from a date."""
+
+    code: str
+    name: str
+    effective_from: dt.date
+    reply_days: int
+    max_extension_days: int
+    supplement_notice_days: int | None  # None: no deadline for the 补正 notice
+    supplement_restarts_clock: bool
+    excluded_consultee_kinds: frozenset[str]
+    consultation_days: int
+    fee_days: int
+    articles: Mapping[str, str]
+
+
+RULE_SETS: tuple[RuleSet, ...] = (
+    RuleSet(
+        code="2008",
+        name="《政府信息公开条例》（2008，国务院令第492号）",
+        effective_from=dt.date(2008, 5, 1),
+        reply_days=15,
+        max_extension_days=15,
+        supplement_notice_days=None,
+        supplement_restarts_clock=False,
+        excluded_consultee_kinds=frozenset({"third_party"}),
+        consultation_days=15,
+        fee_days=20,
+        articles={
+            "reply": "2008年《条例》第二十四条第二款",
+            "extension": "2008年《条例》第二十四条第二款",
+            "consultation": "2008年《条例》第二十三条、第二十四条第三款",
+            "fee": "2008年《条例》第二十七条",
+        },
+    ),
+    RuleSet(
+        code="2019",
+        name="《政府信息公开条例》（2019，国务院令第711号）",
+        effective_from=dt.date(2019, 5, 15),
+        reply_days=20,
+        max_extension_days=20,
+        supplement_notice_days=7,
+        supplement_restarts_clock=True,
+        excluded_consultee_kinds=frozenset({"third_party", "agency"}),
+        consultation_days=15,
+        fee_days=20,
+        articles={
+            "reply": "《条例》第三十三条第二款",
+            "extension": "《条例》第三十三条第二款",
+            "supplement_notice": "《条例》第三十条",
+            "supplement": "《条例》第三十条",
+            "consultation": "《条例》第三十二条、第三十四条、第三十三条第三款",
+            "fee": "《条例》第四十二条；国办函〔2020〕109号",
+            "later_reply_date": "《条例》第三十五条",
+        },
+    ),
+)
+
+
+def rule_set_for(received_on: dt.date) -> RuleSet:
+    """The regulation in force on the receipt date (the 2008 text for anything earlier)."""
+    chosen = RULE_SETS[0]
+    for rule_set in RULE_SETS:
+        if received_on >= rule_set.effective_from:
+            chosen = rule_set
+    return chosen
+
+
+@dataclass(frozen=True)
+class ClockRules:
+    """The settings the clock reads (``settings.DISCLOSURE``), with the agency's override."""
+
+    count_receipt_day: bool = False
+    pause_for_fee: bool = True
+    supplement_period_days: int = 15
+    reminder_days_before: tuple[int, ...] = (5, 1)
+
+    @classmethod
+    def from_settings(
+        cls, disclosure: Mapping[str, Any], *, agency_supplement_period_days: int | None = None
+    ) -> ClockRules:
+        return cls(
+            count_receipt_day=bool(disclosure.get("COUNT_RECEIPT_DAY", False)),
+            pause_for_fee=bool(disclosure.get("PAUSE_CLOCK_FOR_FEE", True)),
+            supplement_period_days=int(
+                agency_supplement_period_days or disclosure.get("SUPPLEMENT_PERIOD_DAYS", 15)
+            ),
+            reminder_days_before=tuple(
+                sorted(
+                    {int(d) for d in disclosure.get("REMINDER_DAYS_BEFORE", (5, 1))}, reverse=True
+                )
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    """One history event as plain data: its kind, its effective date, its payload."""
+
+    kind: str
+    on: dt.date
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def date(self, key: str) -> dt.date:
+        """The ISO date ``data[key]``, or the event's effective date when absent."""
+        value = self.data.get(key)
+        if value in (None, ""):
+            return self.on
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something the sweep must do on or after ``on``, about the deadline ``deadline``/``due``."""
+
+    kind: str
+    deadline: str
+    due: dt.date
+    on: dt.date
+    days_before: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "deadline": self.deadline,
+            "due": self.due.isoformat(),
+            "on": self.on.isoformat(),
+            "days_before": self.days_before,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Action:
+        return cls(
+            kind=data["kind"],
+            deadline=data["deadline"],
+            due=dt.date.fromisoformat(data["due"]),
+            on=dt.date.fromisoformat(data["on"]),
+            days_before=data.get("days_before"),
+        )
+
+
+@dataclass(frozen=True)
+class CaseClock:
+    restarted_on: dt.date | None = None
+    reply_due_on: dt.date | None = None
+    supplement_notice_due_on: dt.date | None = None
+    supplement_due_on: dt.date | None = None
+    fee_due_on: dt.date | None = None
+    consultation_due_on: dt.date | None = None
+    timeliness: str = ""
+    working_days_late: int = 0
+    actions: tuple[Action, ...] = ()
+    missing_years: tuple[int, ...] = ()
+    explanation: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_calendar_complete(self) -> bool:
+        return not self.missing_years
+
+    def due_dates(self) -> dict[str, dt.date | None]:
+        return {name: getattr(self, name) for name in DUE_FIELDS}
+
+    def next_action_on(self, today: dt.date | None = None) -> dt.date | None:
+        """The date the sweep should next look at the case.
+
+        Without ``today``: the earliest action. With it: ``today`` when an action is already
+        due (the sweep then acts, or finds it done by its de-duplication key), else the
+        earliest future action.
+        """
+        if not self.actions:
+            return None
+        earliest = min(a.on for a in self.actions)
+        if today is not None and earliest <= today:
+            return today
+        return earliest
+
+    def actions_after(self, day: dt.date) -> list[Action]:
+        return [a for a in self.actions if a.on > day]
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def compute_clock(
+    *,
+    received_on: dt.date | None,
+    channel: str = "",
+    state: str,
+    events: Sequence[ClockEvent],
+    calendar: WorkCalendar,
+    rules: ClockRules,
+    concluded_on: dt.date | None = None,
+    due_dates_only: bool = False,
+) -> CaseClock:
+    """Derive every deadline of a case from its history. See the module docstring for the law.
+
+    ``events`` are in the order they happened (effective date, then recording order).
+    ``due_dates_only`` stops once the due dates and R′ are known (the rest of the clock is
+    left empty): they depend on R and the events only, never on the state, which is what
+    the bulk import needs after each step.
+    """
+    if received_on is None:
+        for event in events:
+            if event.kind in (K_CONFIRM_RECEIPT, K_REGISTER):
+                received_on = event.date("received_on")
+            elif event.kind == K_REPLY_ON_SPOT:
+                received_on = event.date("on")
+    if received_on is None:
+        return CaseClock(
+            explanation={"received_on": None, "note": "收到日期(R)尚未确定，期限未开始计算。"}
+        )
+
+    rs = rule_set_for(received_on)
+    missing: set[int] = set()
+
+    def add(start: dt.date, n: int) -> dt.date:
+        result = calendar.add_working_days(start, n)
+        missing.update(calendar.missing_years(start, result))
+        return result
+
+    def counting_start(day: dt.date) -> dt.date:
+        # 期间开始之日不计算在内, unless the setting counts the day itself.
+        return day - ONE_DAY if rules.count_receipt_day else day
+
+    # --- replay the history ----------------------------------------------------------------
+    anchor, anchor_kind = received_on, "received"
+    restarted_on: dt.date | None = None
+    supplement_requested_on: dt.date | None = None
+    supplement_period: int | None = None
+    supplement_open = False
+    consultations: list[dict[str, Any]] = []
+    fees: list[dict[str, Any]] = []
+    extension: dict[str, Any] | None = None
+    later_reply_by: dt.date | None = None
+
+    for event in events:
+        if event.kind == K_REQUEST_SUPPLEMENT:
+            supplement_requested_on = event.date("served_on")
+            supplement_period = int(event.data.get("period_days") or rules.supplement_period_days)
+            supplement_open = True
+        elif event.kind == K_RECEIVE_SUPPLEMENT:
+            restarted_on = event.date("received_on")
+            supplement_open = False
+            if rs.supplement_restarts_clock:
+                # 条例 Art 30: the clock restarts from R′; what was excluded before is spent.
+                anchor, anchor_kind = restarted_on, "supplement_received"
+                consultations = [c for c in consultations if c["closed"] is None]
+                fees = [f for f in fees if f["paid"] is None]
+        elif event.kind == K_START_CONSULTATION:
+            sent = event.date("sent_on")
+            consultations.append(
+                {
+                    "kind": event.data.get("consultee_kind") or "third_party",
+                    "consultee": event.data.get("consultee", ""),
+                    "sent": sent,
+                    "due": add(sent, rs.consultation_days),
+                    "closed": None,
+                }
+            )
+        elif event.kind == K_CLOSE_CONSULTATION:
+            for consultation in reversed(consultations):
+                if consultation["closed"] is None:
+                    consultation["closed"] = event.date("closed_on")
+                    break
+        elif event.kind == K_EXTEND and extension is None:
+            requested = int(event.data.get("days") or rs.max_extension_days)
+            extension = {
+                "requested_days": requested,
+                "days": max(0, min(requested, rs.max_extension_days)),
+                "approver": event.data.get("approver", ""),
+                "on": event.on,
+            }
+        elif event.kind == K_SET_LATER_REPLY_DATE:
+            later_reply_by = event.date("reply_by")
+        elif event.kind == K_ISSUE_FEE_NOTICE:
+            served = event.date("served_on")
+            fees.append({"served": served, "due": add(served, rs.fee_days), "paid": None})
+        elif event.kind == K_RECORD_FEE_PAYMENT:
+            for fee in reversed(fees):
+                if fee["paid"] is None:
+                    fee["paid"] = event.date("paid_on")
+                    fee["waived"] = bool(event.data.get("waived"))
+                    break
+        elif event.kind == K_REOPEN:
+            # A review or court sent the case back: a new reply period from the reopening.
+            anchor, anchor_kind = event.date("reopened_on"), "reopened"
+            consultations, fees = [], []
+            extension, later_reply_by = None, None
+            supplement_open = False
+
+    # --- the reply deadline (Art 33) ------------------------------------------------------
+    excluded_days: set[dt.date] = set()
+    excluded: list[dict[str, Any]] = []
+    for c in consultations:
+        end = min(c["closed"], c["due"]) if c["closed"] else c["due"]
+        counted = c["kind"] in rs.excluded_consultee_kinds
+        days = {d for d in calendar.working_days_in(c["sent"], end) if d > anchor}
+        if counted:
+            excluded_days |= days
+        excluded.append(
+            {
+                "kind": "consultation",
+                "consultee_kind": c["kind"],
+                "consultee": c["consultee"],
+                "from": c["sent"].isoformat(),
+                "to": end.isoformat(),
+                "working_days": len(days) if counted else 0,
+                "provisional": c["closed"] is None,
+                "article": rs.articles["consultation"],
+            }
+        )
+    if rules.pause_for_fee:
+        for f in fees:
+            end = f["paid"] or f["due"]
+            days = {d for d in calendar.working_days_in(f["served"], end) if d > anchor}
+            excluded_days |= days
+            excluded.append(
+                {
+                    "kind": "fee",
+                    "from": f["served"].isoformat(),
+                    "to": end.isoformat(),
+                    "working_days": len(days),
+                    "provisional": f["paid"] is None,
+                    "article": rs.articles["fee"],
+                }
+            )
+
+    extension_days = extension["days"] if extension else 0
+    working_days_total = rs.reply_days + len(excluded_days) + extension_days
+    reply_stopped = supplement_open and rs.supplement_restarts_clock
+    computed_due: dt.date | None = None
+    reply_due: dt.date | None = None
+    if not reply_stopped:
+        computed_due = add(counting_start(anchor), working_days_total)
+        reply_due = computed_due
+        if later_reply_by is not None:
+            # 条例 Art 35: the date the agency fixed and told the applicant.
+            reply_due = later_reply_by
+            missing.update(calendar.missing_years(anchor, later_reply_by))
+
+    # --- the other deadlines -------------------------------------------------------------
+    supplement_notice_due = None
+    if rs.supplement_notice_days is not None:
+        supplement_notice_due = add(counting_start(received_on), rs.supplement_notice_days)
+    supplement_due = (
+        add(supplement_requested_on, supplement_period) if supplement_requested_on else None
+    )
+    fee_due = fees[-1]["due"] if fees else None
+    consultation_due = consultations[-1]["due"] if consultations else None
+    if due_dates_only:
+        return CaseClock(
+            restarted_on=restarted_on,
+            reply_due_on=reply_due,
+            supplement_notice_due_on=supplement_notice_due,
+            supplement_due_on=supplement_due,
+            fee_due_on=fee_due,
+            consultation_due_on=consultation_due,
+        )
+
+    # --- on-time facts of a concluded case --------------------------------------------------
+    timeliness, working_days_late = "", 0
+    if state in CONCLUDED_STATES and concluded_on is not None:
+        if reply_due is None or concluded_on <= reply_due:
+            timeliness = "extended" if extension_days else "on_time"
+        else:
+            timeliness = "late"
+            working_days_late = calendar.count_working_days(reply_due, concluded_on)
+            missing.update(calendar.missing_years(reply_due, concluded_on))
+
+    # --- what the sweep must do ----------------------------------------------------------
+    actions: list[Action] = []
+
+    def reminders(deadline: str, due: dt.date) -> None:
+        for k in rules.reminder_days_before:
+            actions.append(Action(REMIND, deadline, due, add(due, -k), k))
+
+    if state in OPEN_STATES and state != "submitted":
+        reply_running = state in REPLY_RUNNING_STATES or state == "consulting"
+        if state == "awaiting_fee" and not rules.pause_for_fee:
+            reply_running = True
+        if reply_running and reply_due is not None:
+            reminders("reply_due_on", reply_due)
+            actions.append(Action(ESCALATE, "reply_due_on", reply_due, reply_due + ONE_DAY))
+        if (
+            state in ("registered", "processing")
+            and supplement_requested_on is None
+            and supplement_notice_due is not None
+        ):
+            reminders("supplement_notice_due_on", supplement_notice_due)
+        if state == "awaiting_supplement" and supplement_due is not None:
+            actions.append(
+                Action(
+                    CLOSE_NO_SUPPLEMENT,
+                    "supplement_due_on",
+                    supplement_due,
+                    supplement_due + ONE_DAY,
+                )
+            )
+        if state == "awaiting_fee" and fee_due is not None:
+            actions.append(Action(CLOSE_NO_FEE, "fee_due_on", fee_due, fee_due + ONE_DAY))
+        open_consultations = [c for c in consultations if c["closed"] is None]
+        if state == "consulting" and open_consultations:
+            due = open_consultations[-1]["due"]
+            actions.append(Action(CONSULTATION_ENDED, "consultation_due_on", due, due + ONE_DAY))
+    actions.sort(key=lambda a: (a.on, a.kind, a.deadline))
+
+    # --- the explanation ----------------------------------------------------------------
+    explanation: dict[str, Any] = {
+        "rule_set": {
+            "code": rs.code,
+            "name": rs.name,
+            "reply_days": rs.reply_days,
+            "max_extension_days": rs.max_extension_days,
+        },
+        "channel": channel,
+        "received_on": received_on.isoformat(),
+        "restarted_on": _iso(restarted_on),
+        "count_receipt_day": rules.count_receipt_day,
+        "reply": {
+            "anchor": anchor.isoformat(),
+            "anchor_kind": anchor_kind,
+            "statutory_days": rs.reply_days,
+            "excluded": excluded,
+            "excluded_working_days": len(excluded_days),
+            "extension": (
+                {
+                    "days": extension["days"],
+                    "requested_days": extension["requested_days"],
+                    "approver": extension["approver"],
+                    "on": extension["on"].isoformat(),
+                    "granted_after_due": (
+                        computed_due is not None
+                        and extension["on"]
+                        > calendar.add_working_days(
+                            counting_start(anchor), working_days_total - extension_days
+                        )
+                    ),
+                }
+                if extension
+                else None
+            ),
+            "working_days_total": working_days_total,
+            "computed_due_on": _iso(computed_due),
+            "later_reply_date": _iso(later_reply_by),
+            "due_on": _iso(reply_due),
+            "stopped": "awaiting_supplement" if reply_stopped else None,
+            "article": rs.articles["reply"],
+        },
+        "supplement_notice": (
+            {
+                "from": received_on.isoformat(),
+                "working_days": rs.supplement_notice_days,
+                "due_on": _iso(supplement_notice_due),
+                "served_on": _iso(supplement_requested_on),
+                "article": rs.articles["supplement_notice"],
+            }
+            if supplement_notice_due
+            else None
+        ),
+        "supplement": (
+            {
+                "served_on": _iso(supplement_requested_on),
+                "period_days": supplement_period,
+                "due_on": _iso(supplement_due),
+                "received_on": _iso(restarted_on),
+                "restarts_clock": rs.supplement_restarts_clock,
+            }
+            if supplement_requested_on
+            else None
+        ),
+        "fee": (
+            {
+                "served_on": fees[-1]["served"].isoformat(),
+                "working_days": rs.fee_days,
+                "due_on": _iso(fee_due),
+                "paid_on": _iso(fees[-1]["paid"]),
+                "pauses_reply_clock": rules.pause_for_fee,
+                "article": rs.articles["fee"],
+            }
+            if fees
+            else None
+        ),
+        "consultations": [
+            {
+                "consultee_kind": c["kind"],
+                "consultee": c["consultee"],
+                "sent_on": c["sent"].isoformat(),
+                "working_days": rs.consultation_days,
+                "due_on": c["due"].isoformat(),
+                "closed_on": _iso(c["closed"]),
+            }
+            for c in consultations
+        ],
+        "timeliness": (
+            {
+                "concluded_on": concluded_on.isoformat() if concluded_on else None,
+                "value": timeliness,
+                "working_days_late": working_days_late,
+            }
+            if timeliness
+            else None
+        ),
+        "actions": [a.as_dict() for a in actions],
+        "missing_years": sorted(missing),
+    }
+    return CaseClock(
+        restarted_on=restarted_on,
+        reply_due_on=reply_due,
+        supplement_notice_due_on=supplement_notice_due,
+        supplement_due_on=supplement_due,
+        fee_due_on=fee_due,
+        consultation_due_on=consultation_due,
+        timeliness=timeliness,
+        working_days_late=working_days_late,
+        actions=tuple(actions),
+        missing_years=tuple(sorted(missing)),
+        explanation=explanation,
+    )
+
+
+def due_actions(actions: Iterable[Action], today: dt.date) -> list[Action]:
+    """The actions the sweep performs today: for each deadline, the escalation or closure if
+    its day came, otherwise only the most urgent reminder whose day came (a sweep that missed
+    a day does not send a stale 5-day reminder next to the 1-day one), never a reminder for a
+    deadline already past."""
+    by_deadline: dict[tuple[str, dt.date], list[Action]] = {}
+    for action in actions:
+        if action.kind == REMIND and action.due < today:
+            continue  # a reminder for a deadline already gone is noise
+        if action.on <= today:
+            by_deadline.setdefault((action.deadline, action.due), []).append(action)
+    chosen: list[Action] = []
+    for group in by_deadline.values():
+        finals = [a for a in group if a.kind != REMIND]
+        if finals:
+            chosen.extend(finals)
+        else:
+            chosen.append(min(group, key=lambda a: a.days_before or 0))
+    chosen.sort(key=lambda a: (a.on, a.kind, a.deadline))
+    return chosen

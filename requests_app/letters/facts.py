@@ -1,0 +1,191 @@
+"""The facts a letter is drafted from: the case, its history, its fee notice, its agency.
+
+``letter_facts`` returns the values of every placeholder for one kind, or raises
+``LetterNotApplicable`` saying which fact is missing (a 收费通知书 without a fee notice…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.utils import timezone
+
+from requests_app.choices import ConsulteeKind, Outcome
+from requests_app.models import Case, EventKind, LetterKind
+from requests_app.services.cases import default_legal_basis
+
+from .defaults import (
+    DECISION_KINDS,
+    KIND_LEGAL_BASIS,
+    NON_PROCESSING_OUTCOMES,
+    REMEDIES,
+    REMEDIES_REVIEW_FIRST,
+    REPLY_FAMILIES,
+)
+
+K = LetterKind
+REVIEW_FIRST_FROM = dt.date(2024, 1, 1)
+GENERAL_REPLY_BASIS = "《政府信息公开条例》第三十六条"
+
+# Placeholder -> what it holds (shown to administrators editing templates).
+FIELDS: dict[str, str] = {
+    "applicant_name": "申请人姓名/名称",
+    "tracking_number": "申请编号",
+    "description": "所需信息内容描述",
+    "document_number": "文件名称、文号",
+    "submitted_on": "提交日期",
+    "received_on": "收到申请日期",
+    "reply_due_on": "答复期限",
+    "information_form": "信息提供形式",
+    "delivery_method": "获取信息方式",
+    "agency_name": "机关名称",
+    "review_body": "行政复议机关",
+    "court": "管辖法院",
+    "supplement_items": "需补正事项",
+    "supplement_period_days": "补正期限（工作日）",
+    "supplement_due_on": "补正截止日期",
+    "extension_days": "延长工作日数",
+    "extension_reason": "延期理由",
+    "consultee": "被征求意见方",
+    "consultation_due_on": "征求意见截止日期",
+    "fee_amount": "信息处理费金额（元）",
+    "fee_method": "计收方式",
+    "fee_computation": "计算过程",
+    "fee_due_on": "缴费截止日期",
+    "outcome_label": "答复结果",
+    "legal_basis": "法律依据",
+    "concluded_on": "办结日期",
+    "non_processing_reason": "不予处理的原因",
+    "letter_date": "文书日期",
+}
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class LetterNotApplicable(ValueError):
+    """The case lacks a fact the letter states."""
+
+
+def cn_date(day: dt.date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else "—"
+
+
+def _latest(case: Case, kind: str):
+    return case.events.filter(kind=kind).order_by("-effective_at", "-pk").first()
+
+
+def reply_outcome(case: Case) -> str:
+    return case.outcome or case.draft_outcome
+
+
+def kind_legal_basis(case: Case, kind: str) -> str:
+    if kind in REPLY_FAMILIES:
+        outcome = reply_outcome(case)
+        if case.outcome and case.legal_basis:
+            return case.legal_basis
+        if case.outcome:
+            return default_legal_basis(outcome) or GENERAL_REPLY_BASIS
+        # Art 36 lists the kinds of reply; it is the basis when the outcome has no own article.
+        return case.draft_legal_basis or default_legal_basis(outcome) or GENERAL_REPLY_BASIS
+    if kind == K.NON_PROCESSING_NOTICE:
+        return case.legal_basis or default_legal_basis(case.outcome)
+    return KIND_LEGAL_BASIS[kind]
+
+
+def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
+    """The placeholder values for ``kind`` on ``case``. Raises LetterNotApplicable."""
+    agency = case.agency
+    facts = {
+        "applicant_name": case.applicant_name,
+        "tracking_number": case.tracking_number,
+        "description": case.description,
+        "document_number": case.document_number or "—",
+        "submitted_on": cn_date(timezone.localtime(case.submitted_at).date()),
+        "received_on": cn_date(case.received_on),
+        "reply_due_on": cn_date(case.reply_due_on),
+        "information_form": case.get_information_form_display(),
+        "delivery_method": case.get_delivery_method_display(),
+        "agency_name": agency.name,
+        "review_body": agency.review_body or "本机关的上一级行政机关或者本级人民政府",
+        "court": agency.court or "有管辖权的人民法院",
+        "concluded_on": cn_date(case.concluded_on),
+        "letter_date": cn_date(on),
+    }
+    if case.received_on is None:
+        raise LetterNotApplicable("申请尚未登记收到日期。")
+    if kind == K.SUPPLEMENT_NOTICE:
+        event = _latest(case, EventKind.REQUEST_SUPPLEMENT)
+        if event is None:
+            raise LetterNotApplicable("该申请没有补正告知记录。")
+        facts["supplement_items"] = event.data.get("items", "")
+        facts["supplement_period_days"] = str(event.data.get("period_days", ""))
+        facts["supplement_due_on"] = cn_date(case.supplement_due_on)
+    elif kind == K.EXTENSION_NOTICE:
+        event = _latest(case, EventKind.EXTEND)
+        if event is None:
+            raise LetterNotApplicable("该申请没有延期答复记录。")
+        facts["extension_days"] = str(event.data.get("days", ""))
+        facts["extension_reason"] = event.reason or "需要进一步检索、审查"
+    elif kind == K.THIRD_PARTY_CONSULTATION:
+        event = (
+            case.events.filter(
+                kind=EventKind.START_CONSULTATION,
+                data__consultee_kind=ConsulteeKind.THIRD_PARTY,
+            )
+            .order_by("-effective_at", "-pk")
+            .first()
+        )
+        if event is None:
+            raise LetterNotApplicable("该申请没有征求第三方意见的记录。")
+        facts["consultee"] = event.data.get("consultee", "")
+        facts["consultation_due_on"] = cn_date(case.consultation_due_on)
+    elif kind == K.FEE_NOTICE:
+        notice = case.fee_notices.order_by("-issued_on", "-pk").first()
+        if notice is None:
+            raise LetterNotApplicable("该申请没有收费通知记录。")
+        facts["fee_amount"] = str(notice.amount_yuan)
+        facts["fee_method"] = notice.get_method_display() or "—"
+        facts["fee_computation"] = (notice.computation or {}).get("text", "—")
+        facts["fee_due_on"] = cn_date(case.fee_due_on)
+    elif kind in REPLY_FAMILIES:
+        outcome = reply_outcome(case)
+        if outcome not in REPLY_FAMILIES[kind]:
+            raise LetterNotApplicable("该申请的答复结果不属于此类答复书。")
+        facts["outcome_label"] = str(Outcome(outcome).label)
+    elif kind == K.NON_PROCESSING_NOTICE:
+        if case.outcome not in NON_PROCESSING_OUTCOMES:
+            raise LetterNotApplicable("该申请不是因逾期不补正或逾期未缴费而终止的。")
+        facts["non_processing_reason"] = (
+            f"本机关已告知您在{cn_date(case.supplement_due_on)}前补正申请，您无正当理由逾期未补正。"
+            if case.outcome == Outcome.ABANDONED_NO_SUPPLEMENT
+            else "本机关已向您发出收费通知，您逾期未缴纳信息处理费。"
+        )
+    facts["legal_basis"] = kind_legal_basis(case, kind)
+    return facts
+
+
+def remedies(case: Case, kind: str, facts: dict, *, on: dt.date) -> str:
+    """The remedies a decision letter states: the review body within 60 days and the court
+    within 6 months; a refusal to disclose goes to review first from 2024-01-01."""
+    if kind not in DECISION_KINDS:
+        return ""
+    document = "答复" if kind in REPLY_FAMILIES else "告知"
+    review_first = kind == K.REPLY_WITHHELD and on >= REVIEW_FIRST_FROM
+    text = REMEDIES_REVIEW_FIRST if review_first else REMEDIES
+    return text.format(document=document, review_body=facts["review_body"], court=facts["court"])
+
+
+def fill(template: str, facts: dict[str, str]) -> str:
+    """Replace each ``{field}``; a field the template names but the facts lack is an error."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in facts:
+            raise LetterNotApplicable(f"模板中的字段 {{{name}}} 不适用于此类文书。")
+        return str(facts[name])
+
+    return PLACEHOLDER.sub(value, template)
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    return sorted({name for name in PLACEHOLDER.findall(text or "") if name not in FIELDS})

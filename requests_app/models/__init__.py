@@ -1,0 +1,49 @@
+from .agency import Agency, Caseworker
+from .calendar import CalendarDay, CalendarYear
+from .case import Case, IdempotencyRecord
+from .event import CaseEvent, EventKind
+from .letters import REPLY_KINDS, Letter, LetterKind, LetterSequence, LetterTemplate
+from .notification import Notification
+from .proceedings import (
+    JUDGMENT_ROLLUP,
+    REVIEW_ROLLUP,
+    Complaint,
+    ComplaintKind,
+    FeeNotice,
+    JudgmentKind,
+    Lawsuit,
+    Result,
+    Review,
+    ReviewDecision,
+    ReviewLaw,
+)
+from .repeats import RepeatCheck
+
+__all__ = [
+    "JUDGMENT_ROLLUP",
+    "REVIEW_ROLLUP",
+    "Complaint",
+    "ComplaintKind",
+    "FeeNotice",
+    "JudgmentKind",
+    "Lawsuit",
+    "Result",
+    "Review",
+    "ReviewDecision",
+    "ReviewLaw",
+    "REPLY_KINDS",
+    "Letter",
+    "LetterKind",
+    "LetterSequence",
+    "LetterTemplate",
+    "RepeatCheck",
+    "Agency",
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "CaseEvent",
+    "Caseworker",
+    "EventKind",
+    "IdempotencyRecord",
+    "Notification",
+]

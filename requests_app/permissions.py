@@ -1,0 +1,148 @@
+"""Who may do what, on which cases: one table, used by services, the API and the admin.
+
+A caseworker acts on the cases of their own agency; an administrator on the agency's whole
+subtree; a supervisor and an auditor only read, over the subtree. ``None`` as the actor is
+the system itself (Celery tasks), which only the services' internal callers pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from requests_app.choices import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from requests_app.models import Case
+
+R = Role
+_OFFICE = {R.REGISTRAR, R.HANDLER, R.APPROVER}
+_HANDLING = {R.HANDLER, R.APPROVER}
+
+# action -> roles that may take it (administrators may take every action).
+ACTION_ROLES: dict[str, set[str]] = {
+    "confirm_receipt": _OFFICE,
+    "register": _OFFICE,
+    "reply_on_spot": _OFFICE,
+    "start_processing": _OFFICE,
+    "assign": {R.REGISTRAR, R.APPROVER},
+    "request_supplement": _HANDLING,
+    "receive_supplement": _OFFICE,
+    "abandon_no_supplement": _HANDLING,
+    "start_consultation": _HANDLING,
+    "close_consultation": _HANDLING,
+    "extend": {R.APPROVER},  # Art 33 ¶2: the office head approves an extension
+    "set_later_reply_date": {R.APPROVER},
+    "issue_fee_notice": _HANDLING,
+    "record_fee_payment": _OFFICE,
+    "abandon_no_fee": _HANDLING,
+    "submit_for_approval": _HANDLING,
+    "approve": {R.APPROVER},
+    "send_back": {R.APPROVER},
+    "serve_reply": _OFFICE,
+    "withdraw": _OFFICE,
+    "close": _OFFICE,
+    "reopen": {R.APPROVER},
+    "note": _OFFICE,
+    "intake": {R.REGISTRAR, R.APPROVER},
+}
+# Steps on a case's linked records and letters (services/proceedings.py, services/letters.py):
+# history events that are not ``services.cases.ACTIONS``.
+LINKED_ACTION_ROLES: dict[str, set[str]] = {
+    **dict.fromkeys(
+        (
+            "review_filed",
+            "review_accepted",
+            "review_answered",
+            "review_extended",
+            "review_decided",
+            "lawsuit_filed",
+            "lawsuit_defended",
+            "lawsuit_decided",
+        ),
+        _HANDLING,
+    ),
+    "letter_issued": _OFFICE,
+    "letter_served": _OFFICE,
+}
+READ_ALL_ROLES = {R.SUPERVISOR, R.ADMINISTRATOR, R.AUDITOR}
+
+
+def caseworker_of(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "caseworker", None)
+
+
+def is_staff_member(user) -> bool:
+    return bool(
+        user
+        and getattr(user, "is_authenticated", False)
+        and (user.is_superuser or caseworker_of(user))
+    )
+
+
+def role_allows(user, action: str) -> bool:
+    if user is None:
+        return True
+    if user.is_superuser:
+        return True
+    worker = caseworker_of(user)
+    if worker is None:
+        return False
+    roles = ACTION_ROLES.get(action) or LINKED_ACTION_ROLES.get(action, set())
+    return worker.role == R.ADMINISTRATOR or worker.role in roles
+
+
+def can_act(user: AbstractBaseUser | None, action: str, case: Case) -> bool:
+    """May ``user`` take ``action`` on ``case``? (role and agency, not the state)."""
+    if user is None or user.is_superuser:
+        return True
+    if not role_allows(user, action):
+        return False
+    return agency_writable(user, case.agency)
+
+
+def agency_writable(user, agency) -> bool:
+    if user is None or user.is_superuser:
+        return True
+    worker = caseworker_of(user)
+    if worker is None:
+        return False
+    if worker.role == R.ADMINISTRATOR:
+        return agency.path.startswith(worker.agency.path)
+    if worker.role in READ_ALL_ROLES:
+        return False
+    return agency.pk == worker.agency_id
+
+
+def visible_cases_filter(user, prefix: str = "") -> Q | None:
+    """A Q selecting the cases ``user`` may read; ``None`` means none at all."""
+    if user is not None and user.is_superuser:
+        return Q()
+    worker = caseworker_of(user)
+    if worker is None:
+        return None
+    if worker.role in READ_ALL_ROLES:
+        return Q(**{f"{prefix}agency__path__startswith": worker.agency.path})
+    return Q(**{f"{prefix}agency_id": worker.agency_id})
+
+
+def can_view_personal_data(user) -> bool:
+    if user is not None and user.is_superuser:
+        return True
+    worker = caseworker_of(user)
+    return bool(worker and worker.can_view_personal_data)
+
+
+def transition_permission(action: str):
+    """django-fsm ``permission=`` callable for a transition."""
+
+    def check(instance, user) -> bool:
+        return can_act(user, action, instance)
+
+    check.__name__ = f"may_{action}"
+    return check

@@ -1,0 +1,137 @@
+"""Reads: permission-scoped querysets used by the API, the admin and the tasks alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Prefetch, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from requests_app.choices import OPEN_STATES
+from requests_app.models import Agency, Case, CaseEvent
+from requests_app.permissions import visible_cases_filter
+from requests_app.services.errors import CaseNotFound
+
+
+def case_visible(*, user) -> QuerySet[Case]:
+    """The cases ``user`` may read: own agency, or the subtree for supervisors,
+    administrators and auditors; none for anyone else."""
+    condition = visible_cases_filter(user)
+    if condition is None:
+        return Case.objects.none()
+    return Case.objects.filter(condition)
+
+
+def case_list(
+    *,
+    user,
+    state: str | None = None,
+    agency: Agency | None = None,
+    received_from: dt.date | None = None,
+    received_to: dt.date | None = None,
+    due_before: dt.date | None = None,
+    handler_id: int | None = None,
+    outcome: str | None = None,
+    is_open: bool | None = None,
+    search: str | None = None,
+) -> QuerySet[Case]:
+    """Filter the visible cases as the staff list does (all filters optional)."""
+    qs = case_visible(user=user).select_related("agency", "handler")
+    if state:
+        qs = qs.filter(state=state)
+    if agency is not None:
+        qs = qs.filter(agency__path__startswith=agency.path)
+    if received_from:
+        qs = qs.filter(received_on__gte=received_from)
+    if received_to:
+        qs = qs.filter(received_on__lte=received_to)
+    if due_before:
+        qs = qs.filter(reply_due_on__lte=due_before, state__in=sorted(OPEN_STATES))
+    if handler_id:
+        qs = qs.filter(handler_id=handler_id)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if is_open is not None:
+        qs = (
+            qs.filter(state__in=sorted(OPEN_STATES))
+            if is_open
+            else qs.exclude(state__in=sorted(OPEN_STATES))
+        )
+    if search:
+        search = search.strip()
+        qs = (
+            qs.filter(tracking_number=search.upper())
+            | qs.filter(applicant_name__startswith=search)
+            | qs.filter(phone=search)
+        )
+    return qs
+
+
+def case_get(*, user, pk: int | None = None, tracking_number: str | None = None) -> Case:
+    """One visible case with its history; raises CaseNotFound (the same for a case that does
+    not exist and one the user may not see, so nothing leaks)."""
+    qs = (
+        case_visible(user=user)
+        .select_related("agency", "handler")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=CaseEvent.objects.select_related("actor").order_by("effective_at", "pk"),
+            )
+        )
+    )
+    lookup = {"pk": pk} if pk is not None else {"tracking_number": (tracking_number or "").upper()}
+    case = qs.filter(**lookup).first()
+    if case is None:
+        raise CaseNotFound("未找到该申请。", "No such case.")
+    return case
+
+
+def case_get_public(*, tracking_number: str) -> Case | None:
+    return (
+        Case.objects.select_related("agency")
+        .filter(tracking_number=(tracking_number or "").strip().upper())
+        .first()
+    )
+
+
+AGENCY_CACHE_SECONDS = 30.0
+AGENCY_CACHE_SIZE = 10_000
+_agency_rows: dict[str, tuple[float, tuple]] = {}
+
+
+def agency_by_code(code: str, *, cached: bool = False) -> Agency | None:
+    """The agency with ``code``, or ``None``.
+
+    ``cached=True`` (the public submission, which looks its agency up on every request)
+    answers from a copy of the row kept in this process for ``AGENCY_CACHE_SECONDS``: a change
+    saved in this process clears it at once, one saved by another process is seen within that
+    time. Each call returns a new instance, so a caller's changes never leak into the cache.
+    Unknown codes are not cached: a new agency is found at once."""
+    if not cached:
+        return Agency.objects.filter(code=code).first()
+    now = time.monotonic()
+    found = _agency_rows.get(code)
+    if found is None or found[0] <= now:
+        values = Agency.objects.filter(code=code).values_list(*_agency_attnames()).first()
+        if values is None:
+            return None
+        if len(_agency_rows) >= AGENCY_CACHE_SIZE:
+            _agency_rows.clear()
+        found = (now + AGENCY_CACHE_SECONDS, values)
+        _agency_rows[code] = found
+    return Agency.from_db(DEFAULT_DB_ALIAS, _agency_attnames(), found[1])
+
+
+def _agency_attnames() -> list[str]:
+    return [field.attname for field in Agency._meta.concrete_fields]
+
+
+@receiver(post_save, sender=Agency)
+@receiver(post_delete, sender=Agency)
+def agency_cache_clear(**_kwargs) -> None:
+    """Forget the cached agencies of this process (any agency saved or deleted here)."""
+    _agency_rows.clear()

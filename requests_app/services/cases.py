@@ -1,0 +1,882 @@
+"""Case actions. Each is one function that locks the case, checks the caseworker's permission
+and agency, runs the state-machine transition, saves, writes the history event, refreshes the
+clock and queues follow-up work after commit — all in one transaction (``_perform``).
+
+``actor`` is the acting user; ``None`` is the system itself (Celery tasks, the importer), which
+skips the permission check. ``effective_at`` is when the step happened, which differs from
+the time it is recorded for counter work entered later; dates the law counts from (R, the
+service date…) default to its local date. ``expected_version`` makes a stale screen fail
+with a conflict instead of acting on a case someone else has changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from requests_app.choices import (
+    ON_THE_SPOT_OUTCOMES,
+    REPLY_OUTCOMES,
+    CaseState,
+    ConsulteeKind,
+    Outcome,
+)
+from requests_app.models import Case, CaseEvent, EventKind
+from requests_app.permissions import can_act, role_allows
+from requests_app.services.clock import case_clock_refresh
+from requests_app.services.errors import (
+    ActionForbidden,
+    ConcurrentChange,
+    InvalidInput,
+    TransitionRefused,
+)
+from requests_app.services.notifications import case_event_notify
+from requests_app.signals import case_changed
+
+MAX_EXTENSION_DAYS = 20  # 条例 Art 33 ¶2: at most 20 working days, once
+
+
+def actor_label(actor) -> str:
+    if actor is None:
+        return "系统"
+    return actor.get_full_name() or actor.get_username()
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def _changed_fields(before: dict, case: Case) -> list[str]:
+    return [name for name, value in before.items() if getattr(case, name) != value]
+
+
+def _snapshot(case: Case) -> dict:
+    return {
+        f.attname: getattr(case, f.attname) for f in case._meta.concrete_fields if f.attname != "id"
+    }
+
+
+def _state_label(state: str) -> str:
+    return str(CaseState(state).label) if state else ""
+
+
+def _perform(
+    *,
+    case: Case,
+    actor,
+    kind: str,
+    apply: Callable[[Case], None],
+    effective_at: dt.datetime | None = None,
+    expected_version: int | None = None,
+    data: dict | None = None,
+    reason: str = "",
+    transition: str | None = None,
+) -> Case:
+    """Run one action on a case. Raises ActionForbidden, TransitionRefused, ConcurrentChange.
+
+    ``transition`` names the state-machine method ``apply`` calls (its permission is checked
+    and whose ``permission=`` applies); for other actions the role table is checked.
+    """
+    effective_at = effective_at or timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().select_related("agency").get(pk=case.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise ConcurrentChange(
+                "该申请已被他人修改，请刷新后重试。",
+                "The case was changed by someone else; reload and try again.",
+            )
+        # The same check the transition's ``permission=`` makes (role and agency); the
+        # state is checked by the transition itself, so a refused step is a 409, not a 403.
+        if actor is not None and not can_act(actor, transition or kind, locked):
+            raise ActionForbidden(
+                f"您无权对该申请执行“{EventKind(kind).label}”。",
+                f"You may not take the action '{kind}' on this case.",
+            )
+        from_state = locked.state
+        before = _snapshot(locked)
+        try:
+            apply(locked)
+        except TransitionNotAllowed as exc:
+            raise TransitionRefused(
+                f"当前状态“{_state_label(from_state)}”下不能执行“{EventKind(kind).label}”。",
+                f"The action '{kind}' is not allowed in the state '{from_state}'.",
+            ) from exc
+        locked.version += 1
+        fields = _changed_fields(before, locked)
+        try:
+            locked.save(update_fields=[*fields, "updated_at"])
+        except ConcurrentTransition as exc:
+            raise ConcurrentChange(
+                "该申请已被他人修改，请刷新后重试。",
+                "The case was changed by someone else; reload and try again.",
+            ) from exc
+        event = CaseEvent.objects.create(
+            case=locked,
+            kind=kind,
+            actor=actor,
+            actor_label=actor_label(actor),
+            effective_at=effective_at,
+            from_state=from_state,
+            to_state=locked.state,
+            data=data or {},
+            reason=reason,
+        )
+        case_clock_refresh(case=locked, actor=actor, reason=kind)
+        case_event_notify(event)
+        case_changed.send(sender=Case, case=locked, event=event, actor=actor, before=before)
+    return locked
+
+
+def _fsm(method: str, **kwargs) -> Callable[[Case], None]:
+    return lambda case: getattr(case, method)(**kwargs)
+
+
+def _transition(name: str, *, case: Case, actor, args: dict | None = None, **perform) -> Case:
+    """``_perform`` for an action that is the state-machine transition of the same name."""
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=name,
+        transition=name,
+        apply=_fsm(name, **(args or {})),
+        **perform,
+    )
+
+
+def _effective_day(effective_at, *, case: Case, label: str) -> tuple[dt.datetime, dt.date]:
+    """When the step happens (default now) and its local date, checked like any legal date."""
+    effective_at = effective_at or timezone.now()
+    day = _check_day(local_date(effective_at), case=case, field="effective_at", label=label)
+    return effective_at, day
+
+
+def _check_day(
+    day: dt.date, *, case: Case, field: str, label: str, allow_future: bool = False
+) -> dt.date:
+    """A date the law counts from: not in the future (unless the system fixes it ahead, as
+    automatic confirmation does for a weekend submission) and not before the submission."""
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        raise InvalidInput(
+            f"{label}不是有效日期。", f"{field} is not a valid date.", fields={field: ["invalid"]}
+        )
+    today = timezone.localdate()
+    if day > today and not allow_future:
+        raise InvalidInput(
+            f"{label}不能晚于今天。",
+            f"{field} cannot be in the future.",
+            fields={field: ["future"]},
+        )
+    earliest = local_date(case.submitted_at)
+    if day < earliest:
+        raise InvalidInput(
+            f"{label}不能早于提交日期 {earliest}。",
+            f"{field} cannot be before the submission date {earliest}.",
+            fields={field: ["before_submission"]},
+        )
+    return day
+
+
+def _required(value: str | None, *, field: str, message: str, message_en: str) -> str:
+    """The stripped text, or InvalidInput naming ``field`` when it is empty."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message, message_en, fields={field: ["required"]})
+    return value
+
+
+def _check_outcome(outcome: str, allowed: frozenset, field: str = "outcome") -> str:
+    if outcome not in allowed:
+        raise InvalidInput(
+            "答复结果不在可选范围内。",
+            f"'{outcome}' is not an allowed outcome here.",
+            fields={field: [f"choose one of: {', '.join(sorted(allowed))}"]},
+        )
+    return outcome
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+# --- receipt -----------------------------------------------------------------------------
+def case_confirm_receipt(
+    *,
+    case: Case,
+    actor,
+    received_on: dt.date | None = None,
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Fix R for an online, e-mail, fax or unsigned-post application (Art 31): the day both
+    sides confirmed receipt. Starts the reply clock."""
+    effective_at = effective_at or timezone.now()
+    received_on = _check_day(
+        received_on or local_date(effective_at),
+        case=case,
+        field="received_on",
+        label="收到日期",
+        allow_future=actor is None,
+    )
+    return _transition(
+        "confirm_receipt",
+        case=case,
+        actor=actor,
+        args=dict(received_on=received_on),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"received_on": _iso(received_on)},
+    )
+
+
+def case_register(
+    *,
+    case: Case,
+    actor,
+    received_on: dt.date | None = None,
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Register (登记) an application handed in at the counter, oral, or signed for by post;
+    R is that day (Art 31). Starts the reply clock."""
+    effective_at = effective_at or timezone.now()
+    received_on = _check_day(
+        received_on or local_date(effective_at), case=case, field="received_on", label="收到日期"
+    )
+    return _transition(
+        "register",
+        case=case,
+        actor=actor,
+        args=dict(received_on=received_on),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"received_on": _iso(received_on)},
+    )
+
+
+def case_reply_on_spot(
+    *,
+    case: Case,
+    actor,
+    outcome: str,
+    legal_basis: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Answer at the counter (Art 33 ¶1): concludes the case the same day."""
+    effective_at = effective_at or timezone.now()
+    _check_outcome(outcome, ON_THE_SPOT_OUTCOMES)
+    on = _check_day(local_date(effective_at), case=case, field="effective_at", label="答复日期")
+    if case.received_on and case.received_on != on:
+        raise TransitionRefused(
+            "当场答复只能在收到申请的当天作出。",
+            "An on-the-spot reply can only be given on the day the application is received.",
+        )
+    return _transition(
+        "reply_on_spot",
+        case=case,
+        actor=actor,
+        args=dict(on=on, outcome=outcome, legal_basis=legal_basis or default_legal_basis(outcome)),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"on": _iso(on), "outcome": outcome},
+    )
+
+
+# --- handling ----------------------------------------------------------------------------
+def _check_handler(handler, case: Case):
+    if handler is None:
+        return None
+    if not (
+        role_allows(handler, "submit_for_approval")
+        and can_act(handler, "submit_for_approval", case)
+    ):
+        raise InvalidInput(
+            "承办人须为本机关的承办人或审核人。",
+            "The handler must be a handler or approver of the case's agency.",
+            fields={"handler": ["not_a_handler_of_this_agency"]},
+        )
+    return handler
+
+
+def case_start_processing(
+    *, case: Case, actor, handler=None, effective_at=None, expected_version=None
+) -> Case:
+    """Hand a registered case to its handler (分办): searching, 保密审查 and drafting begin."""
+    handler = _check_handler(handler or case.handler or actor, case)
+    return _transition(
+        "start_processing",
+        case=case,
+        actor=actor,
+        args=dict(handler=handler),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={
+            "handler": actor_label(handler) if handler else None,
+            "handler_id": handler.pk if handler else None,
+        },
+    )
+
+
+def case_assign(*, case: Case, actor, handler, effective_at=None, expected_version=None) -> Case:
+    """Change the handler of an open case (not a transition)."""
+    if not case.is_open:
+        raise TransitionRefused(
+            "已办结的申请不能更换承办人。", "A concluded case cannot be reassigned."
+        )
+    handler = _check_handler(handler, case)
+
+    def apply(locked: Case) -> None:
+        if not locked.is_open:
+            raise TransitionNotAllowed("closed")
+        locked.handler = handler
+
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=EventKind.ASSIGN,
+        apply=apply,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"handler": actor_label(handler), "handler_id": handler.pk},
+    )
+
+
+def case_request_supplement(
+    *,
+    case: Case,
+    actor,
+    items: str,
+    period_days: int | None = None,
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Serve the one 补正 notice (Art 30), listing every item and the period (working days).
+    Stops the reply clock; it restarts from R′ when the supplement arrives."""
+    items = _required(
+        items,
+        field="items",
+        message="请列明需要补正的全部事项。",
+        message_en="List every item to supplement.",
+    )
+    default_period = (
+        case.agency.supplement_period_days or settings.DISCLOSURE["SUPPLEMENT_PERIOD_DAYS"]
+    )
+    period_days = default_period if period_days is None else period_days
+    if not isinstance(period_days, int) or not 1 <= period_days <= 60:
+        raise InvalidInput(
+            "补正期限应为 1 至 60 个工作日。",
+            "period_days must be 1 to 60 working days.",
+            fields={"period_days": ["out_of_range"]},
+        )
+    effective_at, served_on = _effective_day(effective_at, case=case, label="告知日期")
+    return _transition(
+        "request_supplement",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"items": items, "period_days": period_days, "served_on": _iso(served_on)},
+    )
+
+
+def case_receive_supplement(
+    *,
+    case: Case,
+    actor,
+    received_on: dt.date | None = None,
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Record the supplemented application; R′ is the day it arrives and the reply clock
+    starts again from it (Art 30)."""
+    effective_at = effective_at or timezone.now()
+    received_on = _check_day(
+        received_on or local_date(effective_at),
+        case=case,
+        field="received_on",
+        label="补正收到日期",
+    )
+    return _transition(
+        "receive_supplement",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"received_on": _iso(received_on)},
+    )
+
+
+def case_abandon_no_supplement(
+    *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
+) -> Case:
+    """Close the case as 视为放弃 when the 补正 period ran out (Art 30)."""
+    effective_at = effective_at or timezone.now()
+    on = on or local_date(effective_at)
+    return _transition(
+        "abandon_no_supplement",
+        case=case,
+        actor=actor,
+        args=dict(on=on),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"on": _iso(on), "outcome": Outcome.ABANDONED_NO_SUPPLEMENT},
+    )
+
+
+def case_start_consultation(
+    *,
+    case: Case,
+    actor,
+    consultee: str,
+    consultee_kind: str = ConsulteeKind.THIRD_PARTY,
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Send a written 征求意见书 to a third party (Art 32) or another agency (Art 34). The
+    consultee has 15 working days; the time is excluded from the reply clock (Art 33 ¶3)."""
+    consultee = _required(
+        consultee,
+        field="consultee",
+        message="请填写征求意见对象。",
+        message_en="Name the party consulted.",
+    )
+    if consultee_kind not in ConsulteeKind.values:
+        raise InvalidInput(
+            "征求意见对象类型无效。",
+            "consultee_kind must be third_party or agency.",
+            fields={"consultee_kind": ["invalid_choice"]},
+        )
+    effective_at, sent_on = _effective_day(effective_at, case=case, label="发出日期")
+    return _transition(
+        "start_consultation",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"consultee_kind": consultee_kind, "consultee": consultee, "sent_on": _iso(sent_on)},
+    )
+
+
+def case_close_consultation(
+    *, case: Case, actor, opinion: str = "", effective_at=None, expected_version=None
+) -> Case:
+    """The consultee answered (or its 15 days ran out: silence lets the agency decide)."""
+    effective_at, closed_on = _effective_day(effective_at, case=case, label="结束日期")
+    return _transition(
+        "close_consultation",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"closed_on": _iso(closed_on), "opinion": opinion},
+    )
+
+
+def case_extend(
+    *,
+    case: Case,
+    actor,
+    days: int = MAX_EXTENSION_DAYS,
+    reason: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Extend the reply deadline once, by at most 20 working days, with the office head's
+    approval (Art 33 ¶2): the actor must be an approver. The applicant is told (letter)."""
+    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise InvalidInput(
+            "延期不得超过 20 个工作日。",
+            "An extension is 1 to 20 working days.",
+            fields={"days": ["out_of_range"]},
+        )
+    reason = _required(
+        reason,
+        field="reason",
+        message="请说明延期理由。",
+        message_en="Give the reason for the extension.",
+    )
+    return _transition(
+        "extend",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"days": days, "approver": actor_label(actor)},
+        reason=reason,
+    )
+
+
+def case_set_later_reply_date(
+    *, case: Case, actor, reply_by: dt.date, reason: str, effective_at=None, expected_version=None
+) -> Case:
+    """Art 35: reasonable but numerous requests; the agency fixes a later reply date and tells
+    the applicant."""
+    if not isinstance(reply_by, dt.date) or reply_by <= timezone.localdate():
+        raise InvalidInput(
+            "延迟答复日期须晚于今天。",
+            "reply_by must be a date after today.",
+            fields={"reply_by": ["invalid"]},
+        )
+    reason = _required(
+        reason, field="reason", message="请说明理由。", message_en="Give the reason."
+    )
+    return _transition(
+        "set_later_reply_date",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"reply_by": _iso(reply_by)},
+        reason=reason,
+    )
+
+
+def _parse_amount(amount) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(
+            "金额无效。", "amount_yuan is not a number.", fields={"amount_yuan": ["invalid"]}
+        ) from exc
+    if (
+        not value.is_finite()
+        or value <= 0
+        or value > Decimal("1000000")
+        or value != value.quantize(Decimal("0.01"))
+    ):
+        raise InvalidInput(
+            "金额须为大于 0 的金额（元，两位小数）。",
+            "amount_yuan must be a positive amount in yuan.",
+            fields={"amount_yuan": ["invalid"]},
+        )
+    return value
+
+
+def case_issue_fee_notice(
+    *,
+    case: Case,
+    actor,
+    amount_yuan,
+    computation: dict | None = None,
+    method: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Serve a 收费通知 (Art 42; 国办函〔2020〕109号). The applicant has 20 working days to pay;
+    the reply clock pauses meanwhile (setting PAUSE_CLOCK_FOR_FEE)."""
+    from requests_app.models import FeeNotice
+
+    amount = _parse_amount(amount_yuan)
+    effective_at, served_on = _effective_day(effective_at, case=case, label="通知日期")
+
+    def apply(locked: Case) -> None:
+        locked.issue_fee_notice()
+        FeeNotice.objects.create(
+            case=locked,
+            amount_yuan=amount,
+            method=method,
+            computation=computation or {},
+            issued_on=served_on,
+            issued_by=actor,
+        )
+
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=EventKind.ISSUE_FEE_NOTICE,
+        transition="issue_fee_notice",
+        apply=apply,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"amount_yuan": str(amount), "served_on": _iso(served_on), "method": method},
+    )
+
+
+def case_record_fee_payment(
+    *,
+    case: Case,
+    actor,
+    waived: bool = False,
+    reason: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """The applicant paid (or the fee was waived, ``reason`` saying why); the reply clock
+    runs again."""
+    effective_at, paid_on = _effective_day(effective_at, case=case, label="缴费日期")
+
+    def apply(locked: Case) -> None:
+        locked.record_fee_payment()
+        notice = (
+            locked.fee_notices.filter(paid_on__isnull=True, waived=False)
+            .order_by("-issued_on", "-pk")
+            .first()
+        )
+        if notice is not None:
+            if waived:
+                notice.waived = True
+                notice.waiver_reason = reason
+            else:
+                notice.paid_on = paid_on
+            notice.save(update_fields=["waived", "waiver_reason", "paid_on"])
+
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=EventKind.RECORD_FEE_PAYMENT,
+        transition="record_fee_payment",
+        apply=apply,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"paid_on": _iso(paid_on), "waived": bool(waived)},
+        reason=reason,
+    )
+
+
+def case_abandon_no_fee(
+    *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
+) -> Case:
+    """Close the case when the fee was not paid in time (Art 42)."""
+    effective_at = effective_at or timezone.now()
+    on = on or local_date(effective_at)
+    return _transition(
+        "abandon_no_fee",
+        case=case,
+        actor=actor,
+        args=dict(on=on),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"on": _iso(on), "outcome": Outcome.ABANDONED_NO_FEE},
+    )
+
+
+# --- the reply ---------------------------------------------------------------------------
+OUTCOME_LEGAL_BASIS = {
+    Outcome.ALREADY_PUBLIC: "《政府信息公开条例》第三十六条第（一）项",
+    Outcome.DISCLOSED: "《政府信息公开条例》第三十六条第（二）项",
+    Outcome.PARTIALLY_DISCLOSED: "《政府信息公开条例》第三十七条",
+    Outcome.WITHHELD_STATE_SECRET: "《政府信息公开条例》第十四条、第三十六条第（三）项",
+    Outcome.WITHHELD_PROHIBITED_BY_LAW: "《政府信息公开条例》第十四条、第三十六条第（三）项",
+    Outcome.WITHHELD_SECURITY_STABILITY: "《政府信息公开条例》第十四条、第三十六条第（三）项",
+    Outcome.WITHHELD_COMMERCIAL_SECRET: "《政府信息公开条例》第十五条、第三十六条第（三）项",
+    Outcome.WITHHELD_PERSONAL_PRIVACY: "《政府信息公开条例》第十五条、第三十六条第（三）项",
+    Outcome.WITHHELD_THIRD_PARTY_OTHER: "《政府信息公开条例》第十五条、第三十六条第（三）项",
+    Outcome.WITHHELD_INTERNAL_AFFAIRS: "《政府信息公开条例》第十六条第一款、第三十六条第（三）项",
+    Outcome.WITHHELD_PROCESS_INFO: "《政府信息公开条例》第十六条第二款、第三十六条第（三）项",
+    Outcome.WITHHELD_LAW_ENFORCEMENT_FILE: "《政府信息公开条例》第十六条第二款、第三十六条第（三）项",
+    Outcome.WITHHELD_ADMINISTRATIVE_QUERY: "《政府信息公开条例》第三十六条第（七）项",
+    Outcome.WITHHELD_NOT_GOVERNMENT_INFO: "《政府信息公开条例》（2008）第二条",
+    Outcome.NOT_EXIST: "《政府信息公开条例》第三十六条第（四）项",
+    Outcome.NOT_THIS_AGENCY: "《政府信息公开条例》第三十六条第（五）项",
+    Outcome.NEEDS_CREATION: "《政府信息公开条例》第三十八条",
+    Outcome.UNCLEAR_AFTER_SUPPLEMENT: "《政府信息公开条例》第三十条",
+    Outcome.PETITION_COMPLAINT: "《政府信息公开条例》第三十九条第一款",
+    Outcome.DUPLICATE: "《政府信息公开条例》第三十六条第（六）项",
+    Outcome.PUBLICATION: "《政府信息公开条例》第三十九条第二款",
+    Outcome.EXCESSIVE: "《政府信息公开条例》第三十五条",
+    Outcome.CONFIRM_OR_REISSUE: "《政府信息公开条例》第三十九条第二款",
+    Outcome.ABANDONED_NO_SUPPLEMENT: "《政府信息公开条例》第三十条",
+    Outcome.ABANDONED_NO_FEE: "《政府信息公开条例》第四十二条",
+    Outcome.WITHDRAWN: "",
+    Outcome.OTHER: "",
+}
+
+
+def default_legal_basis(outcome: str) -> str:
+    return OUTCOME_LEGAL_BASIS.get(outcome, "")
+
+
+def case_submit_for_approval(
+    *,
+    case: Case,
+    actor,
+    outcome: str,
+    legal_basis: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Draft the reply (outcome and legal basis) and send it to the head for sign-off (审核)."""
+    _check_outcome(outcome, REPLY_OUTCOMES)
+    legal_basis = (legal_basis or "").strip() or default_legal_basis(outcome)
+    return _transition(
+        "submit_for_approval",
+        case=case,
+        actor=actor,
+        args=dict(outcome=outcome, legal_basis=legal_basis),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"outcome": outcome, "legal_basis": legal_basis},
+    )
+
+
+def case_approve(
+    *, case: Case, actor, comment: str = "", effective_at=None, expected_version=None
+) -> Case:
+    """The office head signs the drafted reply."""
+    return _transition(
+        "approve",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"outcome": case.draft_outcome},
+        reason=comment,
+    )
+
+
+def case_send_back(
+    *, case: Case, actor, reason: str, effective_at=None, expected_version=None
+) -> Case:
+    """The office head returns the draft for rework, saying why."""
+    reason = _required(
+        reason,
+        field="reason",
+        message="请说明退回理由。",
+        message_en="Say why the draft is sent back.",
+    )
+    return _transition(
+        "send_back",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        reason=reason,
+    )
+
+
+def case_serve_reply(
+    *,
+    case: Case,
+    actor,
+    served_on: dt.date | None = None,
+    service_method: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Serve the approved reply. It counts as made on the service date: the applicant's
+    signature, the posting date, or the sending date online (国办公开办函〔2016〕235号)."""
+    effective_at = effective_at or timezone.now()
+    served_on = _check_day(
+        served_on or local_date(effective_at), case=case, field="served_on", label="送达日期"
+    )
+    if case.received_on and served_on < case.received_on:
+        raise InvalidInput(
+            "送达日期不能早于收到申请日期。",
+            "served_on cannot be before the receipt date.",
+            fields={"served_on": ["before_receipt"]},
+        )
+    return _transition(
+        "serve_reply",
+        case=case,
+        actor=actor,
+        args=dict(served_on=served_on),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={
+            "served_on": _iso(served_on),
+            "outcome": case.draft_outcome,
+            "service_method": service_method,
+        },
+    )
+
+
+def case_withdraw(
+    *, case: Case, actor, reason: str = "", effective_at=None, expected_version=None
+) -> Case:
+    """The applicant withdraws the application (any open state)."""
+    effective_at = effective_at or timezone.now()
+    on = local_date(effective_at)
+    return _transition(
+        "withdraw",
+        case=case,
+        actor=actor,
+        args=dict(on=on),
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"on": _iso(on), "outcome": Outcome.WITHDRAWN},
+        reason=reason,
+    )
+
+
+def case_close(*, case: Case, actor, effective_at=None, expected_version=None) -> Case:
+    """Archive (归档, Art 45) a replied case."""
+    return _transition(
+        "close",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+    )
+
+
+def case_reopen(
+    *, case: Case, actor, reason: str, effective_at=None, expected_version=None
+) -> Case:
+    """A review or court corrected the reply (e.g. 责令重新答复): open the case for a new reply,
+    with the history saying why."""
+    reason = _required(
+        reason,
+        field="reason",
+        message="请说明重新办理的原因。",
+        message_en="Say why the case is reopened.",
+    )
+    effective_at = effective_at or timezone.now()
+    return _transition(
+        "reopen",
+        case=case,
+        actor=actor,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"reopened_on": _iso(local_date(effective_at)), "previous_outcome": case.outcome},
+        reason=reason,
+    )
+
+
+def case_add_note(
+    *, case: Case, actor, text: str, effective_at=None, expected_version=None
+) -> Case:
+    """An internal note in the history (never shown to the applicant)."""
+    text = _required(text, field="text", message="备注不能为空。", message_en="The note is empty.")
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=EventKind.NOTE,
+        apply=lambda c: None,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        reason=text,
+    )
+
+
+# The actions the staff API and the admin offer, by name: service and the fields it takes.
+ACTIONS: dict[str, Callable[..., Case]] = {
+    "confirm_receipt": case_confirm_receipt,
+    "register": case_register,
+    "reply_on_spot": case_reply_on_spot,
+    "start_processing": case_start_processing,
+    "assign": case_assign,
+    "request_supplement": case_request_supplement,
+    "receive_supplement": case_receive_supplement,
+    "abandon_no_supplement": case_abandon_no_supplement,
+    "start_consultation": case_start_consultation,
+    "close_consultation": case_close_consultation,
+    "extend": case_extend,
+    "set_later_reply_date": case_set_later_reply_date,
+    "issue_fee_notice": case_issue_fee_notice,
+    "record_fee_payment": case_record_fee_payment,
+    "abandon_no_fee": case_abandon_no_fee,
+    "submit_for_approval": case_submit_for_approval,
+    "approve": case_approve,
+    "send_back": case_send_back,
+    "serve_reply": case_serve_reply,
+    "withdraw": case_withdraw,
+    "close": case_close,
+    "reopen": case_reopen,
+    "note": case_add_note,
+}

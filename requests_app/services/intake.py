@@ -1,0 +1,301 @@
+"""Applications arriving: through the public API (``case_submit``) or at the counter
+(``case_intake``). The case starts ``submitted``; R is fixed by receipt (Art 31)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from requests_app.choices import CONFIRMED_CHANNELS, Channel
+from requests_app.models import Agency, Case, CaseEvent, EventKind, IdempotencyRecord
+from requests_app.permissions import agency_writable, role_allows
+from requests_app.services.cases import actor_label, case_confirm_receipt, case_register, local_date
+from requests_app.services.errors import ActionForbidden, ConcurrentChange, InvalidInput
+from requests_app.services.notifications import case_event_notify
+from requests_app.services.repeats import repeat_check_pending, repeat_check_record
+
+T = TypeVar("T")
+
+# Unambiguous characters (no 0/O, 1/I) for codes people read aloud or copy from paper.
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ACCESS_CODE_LENGTH = 10  # 50 bits; wrong codes are throttled by the API
+
+CASE_FIELDS = (
+    "applicant_type",
+    "applicant_name",
+    "id_type",
+    "id_number",
+    "phone",
+    "email",
+    "address",
+    "postal_code",
+    "legal_representative",
+    "contact_person",
+    "description",
+    "document_number",
+    "purpose",
+    "information_form",
+    "delivery_method",
+)
+
+
+def new_tracking_number(on: dt.date) -> str:
+    return f"GK{on:%Y%m%d}{''.join(secrets.choice(_CODE_ALPHABET) for _ in range(6))}"
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def hash_access_code(code: str, *, salt: str | None = None) -> str:
+    """A salted SHA-256 of the code, ``salt$hex``. The code has 50 random bits and guesses
+    are throttled, so a fast hash keeps submission cheap without making guessing practical."""
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256(f"{salt}:{code.strip().upper()}".encode()).hexdigest()
+    return f"{salt}${digest}"
+
+
+def access_code_matches(case: Case, code: str) -> bool:
+    if not case.access_code_hash or "$" not in case.access_code_hash or not code:
+        return False
+    salt = case.access_code_hash.split("$", 1)[0]
+    return hmac.compare_digest(hash_access_code(code, salt=salt), case.access_code_hash)
+
+
+# --- one transaction per application, retried whole on a tracking-number collision ---------
+# A tracking number is drawn at random (30 bits a day), so two applications may draw the same
+# one: the unique constraint refuses the second insert. Catching that inside the transaction
+# needs a savepoint around the insert (SAVEPOINT and RELEASE: two more round trips on every
+# submission) for an event that, at a thousand applications a day, happens about once in six
+# years. Instead, the intake runs in one transaction of its own (a savepoint only when a caller
+# already holds one), and a refused case insert rolls it back and runs it again from the start.
+# ``idempotent`` opens that transaction itself (``_RETRIED`` is then set), so the intake joins
+# it and the idempotency record is written in the same transaction.
+TRACKING_ATTEMPTS = 5
+_RETRIED: ContextVar[bool] = ContextVar("intake_transaction_retried", default=False)
+
+
+class _TrackingNumberTaken(Exception):
+    """The case insert was refused inside a retried transaction: roll back and run again."""
+
+
+def _in_retried_transaction(work: Callable[[], T]) -> T:
+    """``work()`` in one transaction (a savepoint when nested in a caller's), run again when a
+    tracking number was drawn twice. Inside a retried transaction already, it joins it."""
+    if _RETRIED.get():
+        with transaction.atomic(savepoint=False):
+            return work()
+    token = _RETRIED.set(True)
+    try:
+        for _attempt in range(TRACKING_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    return work()
+            except _TrackingNumberTaken:
+                continue
+    finally:
+        _RETRIED.reset(token)
+    raise ConcurrentChange(
+        "无法生成申请编号，请重试。", "Could not allocate a tracking number; retry."
+    )
+
+
+def _create_case(
+    *, agency: Agency, channel: str, submitted_at: dt.datetime, fields: dict
+) -> tuple[Case, str]:
+    """Insert the case with a fresh tracking number and access code. Runs inside
+    ``_in_retried_transaction``: a refused insert (the number was taken) raises
+    ``_TrackingNumberTaken``, and the whole transaction is run again."""
+    unknown = set(fields) - set(CASE_FIELDS)
+    if unknown:
+        raise InvalidInput("包含未知字段。", f"Unknown fields: {', '.join(sorted(unknown))}.")
+    code = new_access_code()
+    case = Case(
+        agency=agency,
+        channel=channel,
+        submitted_at=submitted_at,
+        tracking_number=new_tracking_number(local_date(submitted_at)),
+        access_code_hash=hash_access_code(code),
+        **fields,
+    )
+    try:
+        case.save(force_insert=True)
+    except IntegrityError as error:
+        raise _TrackingNumberTaken from error
+    return case, code
+
+
+def _submitted_event(case: Case, *, actor, at: dt.datetime) -> CaseEvent:
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.SUBMITTED,
+        actor=actor,
+        # The label column holds 200 characters, as the name does: the prefix must not overflow it.
+        actor_label=(actor_label(actor) if actor else f"申请人：{case.applicant_name}")[:200],
+        effective_at=at,
+        to_state=case.state,
+        data={"channel": case.channel},
+    )
+    case_event_notify(event)
+    return event
+
+
+def case_submit(
+    *, agency: Agency, fields: dict, channel: str = Channel.ONLINE, submitted_at=None
+) -> tuple[Case, str]:
+    """An application through the public API or a portal. Returns the case and the plain
+    access code (shown once; only its hash is kept).
+
+    With the agency's automatic confirmation on, R is the submission date, or the next
+    working day when submitted on a non-working day (DOMAIN.md §1 Decision)."""
+    from requests_app.calendars import calendar_for_agency
+
+    if channel not in CONFIRMED_CHANNELS:
+        raise InvalidInput(
+            "该渠道的申请须在窗口登记。",
+            "Applications on this channel are registered at the counter.",
+            fields={"channel": ["not_a_remote_channel"]},
+        )
+    submitted_at = submitted_at or timezone.now()
+
+    def submit() -> tuple[Case, str]:
+        case, code = _create_case(
+            agency=agency, channel=channel, submitted_at=submitted_at, fields=fields
+        )
+        _submitted_event(case, actor=None, at=submitted_at)
+        # 重复申请 flag (Art 36(六)): the row now, the comparison by the sweep.
+        repeat_check_pending(case=case)
+        if agency.auto_confirm_receipt:
+            day = local_date(submitted_at)
+            calendar = calendar_for_agency(agency)
+            if not calendar.is_working_day(day):
+                day = calendar.next_working_day(day)
+            case = case_confirm_receipt(
+                case=case, actor=None, received_on=day, effective_at=submitted_at
+            )
+        return case, code
+
+    return _in_retried_transaction(submit)
+
+
+def case_intake(
+    *,
+    actor,
+    agency: Agency,
+    channel: str,
+    fields: dict,
+    received_on: dt.date | None = None,
+    effective_at: dt.datetime | None = None,
+) -> tuple[Case, str]:
+    """A registrar enters a paper, oral or in-person application (counter work, possibly
+    entered after the fact: ``effective_at`` is when it was handed in). The case is
+    registered at once for counter channels and signed post; for unsigned post, fax and
+    e-mail it waits for receipt to be confirmed with the applicant."""
+    if actor is not None and not (role_allows(actor, "intake") and agency_writable(actor, agency)):
+        raise ActionForbidden(
+            "您无权为该机关登记申请。", "You may not register applications for this agency."
+        )
+    if channel not in Channel.values:
+        raise InvalidInput(
+            "申请渠道无效。", "Unknown channel.", fields={"channel": ["invalid_choice"]}
+        )
+    effective_at = effective_at or timezone.now()
+
+    def intake() -> tuple[Case, str]:
+        case, code = _create_case(
+            agency=agency, channel=channel, submitted_at=effective_at, fields=fields
+        )
+        _submitted_event(case, actor=actor, at=effective_at)
+        repeat_check_record(case=case)  # 重复申请 flag (Art 36(六)), at once at the counter
+        if channel not in CONFIRMED_CHANNELS:
+            case = case_register(
+                case=case, actor=actor, received_on=received_on, effective_at=effective_at
+            )
+        elif received_on is not None:
+            case = case_confirm_receipt(
+                case=case, actor=actor, received_on=received_on, effective_at=effective_at
+            )
+        return case, code
+
+    return _in_retried_transaction(intake)
+
+
+def idempotent(
+    *,
+    scope: str,
+    key: str | None,
+    fingerprint: str,
+    run: Callable[[], tuple[int, dict, Case | None]],
+) -> tuple[int, dict, bool]:
+    """Run ``run`` once per (scope, key): a retry with the same key gets the first answer.
+
+    ``run`` returns (status, body, case). Returns (status, body, replayed). The same key with
+    a different request is refused, so a key cannot be reused for another application.
+
+    One indexed read, then ``run`` and the record's insert in one transaction, which is the
+    intake's own (``run`` joins it without a savepoint). A concurrent request with the same key
+    waits on the record's unique index until the first commits, then is rolled back whole and
+    replays the first answer."""
+    if not key:
+        status, body, _case = run()
+        return status, body, False
+    if len(key) > 200:
+        raise InvalidInput(
+            "Idempotency-Key 过长。", "Idempotency-Key is longer than 200 characters."
+        )
+
+    def replay() -> tuple[int, dict, bool] | None:
+        # (scope, key) is unique: at most one row, so no ordering and no model instance.
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).values_list(
+            "request_fingerprint", "response_status", "response_body"
+        )
+        for first_fingerprint, status, body in existing:
+            if first_fingerprint != fingerprint:
+                raise InvalidInput(
+                    "该 Idempotency-Key 已用于另一个不同的请求。",
+                    "This Idempotency-Key was already used for a different request.",
+                    code="idempotency_key_reused",
+                )
+            return status, body, True
+        return None
+
+    def first() -> tuple[int, dict, bool]:
+        status, body, case = run()
+        IdempotencyRecord.objects.create(
+            scope=scope,
+            key=key,
+            request_fingerprint=fingerprint,
+            response_status=status,
+            response_body=body,
+            case=case,
+        )
+        return status, body, False
+
+    for _attempt in range(2):
+        answer = replay()
+        if answer is not None:
+            return answer
+        try:
+            return _in_retried_transaction(first)
+        except IntegrityError:
+            # Another request with the same key committed first: replay its answer.
+            continue
+    raise ConcurrentChange("请求冲突，请重试。", "Conflicting concurrent requests; retry.")
+
+
+def idempotency_purge(*, older_than: dt.datetime | None = None) -> int:
+    """Forget keys older than the TTL (their stored answers hold an access code)."""
+    older_than = older_than or timezone.now() - dt.timedelta(
+        hours=settings.DISCLOSURE["IDEMPOTENCY_TTL_HOURS"]
+    )
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=older_than).delete()
+    return deleted

@@ -1,0 +1,258 @@
+"""Notifications: the in-app inbox and the e-mail outbox, one ``Notification`` row per message.
+
+Rows are written inside the transaction of the step they report, with a unique ``dedup_key``,
+so a replayed step writes nothing twice. E-mail is sent afterwards from the rows
+(``notifications_send``) and each row is marked sent in the same short transaction that sent
+it: a killed worker leaves the row unsent and the next run sends it. The after-commit kick of
+the send task tolerates an unreachable broker; the periodic sweep sends whatever is left.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from requests_app.models import Case, CaseEvent, EventKind, Notification
+
+logger = logging.getLogger(__name__)
+
+APPLICANT_KINDS = frozenset(
+    {
+        EventKind.CONFIRM_RECEIPT,
+        EventKind.REGISTER,
+        EventKind.REPLY_ON_SPOT,
+        EventKind.REQUEST_SUPPLEMENT,
+        EventKind.RECEIVE_SUPPLEMENT,
+        EventKind.EXTEND,
+        EventKind.SET_LATER_REPLY_DATE,
+        EventKind.ISSUE_FEE_NOTICE,
+        EventKind.SERVE_REPLY,
+        EventKind.ABANDON_NO_SUPPLEMENT,
+        EventKind.ABANDON_NO_FEE,
+        EventKind.WITHDRAW,
+    }
+)
+
+
+def _date(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else (value or "—")
+
+
+def applicant_message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
+    """Subject and body of the e-mail the applicant gets for ``event``, or ``None``."""
+    data = event.data or {}
+    number = case.tracking_number
+    agency = case.agency.name
+    kind = event.kind
+    if kind in (EventKind.CONFIRM_RECEIPT, EventKind.REGISTER):
+        subject = f"【{agency}】已收到您的政府信息公开申请（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n本机关已于 {_date(case.received_on)} 收到您的政府信息公开申请，"
+            f"申请编号 {number}。依照《政府信息公开条例》第三十三条，本机关将在 "
+            f"{_date(case.reply_due_on)} 前答复。"
+        )
+    elif kind == EventKind.REQUEST_SUPPLEMENT:
+        subject = f"【{agency}】补正告知（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n您的申请（{number}）内容需要补正，请补正以下事项：\n"
+            f"{data.get('items', '')}\n\n请于 {_date(case.supplement_due_on)} 前提交补正材料。"
+            "依照《政府信息公开条例》第三十条，无正当理由逾期不补正的，视为放弃申请。"
+        )
+    elif kind == EventKind.RECEIVE_SUPPLEMENT:
+        subject = f"【{agency}】已收到补正材料（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n本机关已于 {_date(case.restarted_on)} 收到您补正后的申请，"
+            f"答复期限自该日重新计算，将在 {_date(case.reply_due_on)} 前答复。"
+        )
+    elif kind == EventKind.EXTEND:
+        subject = f"【{agency}】延期答复告知（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n因需要延长答复期限，经政府信息公开工作机构负责人同意，"
+            f"您的申请（{number}）答复期限延长 {data.get('days', '')} 个工作日，"
+            f"至 {_date(case.reply_due_on)}（《政府信息公开条例》第三十三条第二款）。"
+        )
+    elif kind == EventKind.SET_LATER_REPLY_DATE:
+        subject = f"【{agency}】答复期限告知（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n依照《政府信息公开条例》第三十五条，本机关确定您的申请"
+            f"（{number}）于 {_date(case.reply_due_on)} 前答复。"
+        )
+    elif kind == EventKind.ISSUE_FEE_NOTICE:
+        subject = f"【{agency}】信息处理费缴费通知（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n您的申请（{number}）需缴纳信息处理费 "
+            f"{data.get('amount_yuan', '')} 元，请于 {_date(case.fee_due_on)} 前缴纳。"
+            "逾期未缴纳的，本机关不再处理该申请（《政府信息公开条例》第四十二条）。"
+        )
+    elif kind in (EventKind.SERVE_REPLY, EventKind.REPLY_ON_SPOT):
+        subject = f"【{agency}】政府信息公开申请答复（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n本机关已于 {_date(case.replied_on)} 对您的申请（{number}）"
+            f"作出答复：{case.get_outcome_display()}。如对答复不服，可自知道之日起六十日内向"
+            f"{case.agency.review_body or '行政复议机关'}申请行政复议。"
+        )
+    elif kind in (EventKind.ABANDON_NO_SUPPLEMENT, EventKind.ABANDON_NO_FEE, EventKind.WITHDRAW):
+        subject = f"【{agency}】申请办理终止（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n您的申请（{number}）已于 {_date(case.concluded_on)} "
+            f"终止办理：{case.get_outcome_display()}。"
+        )
+    else:
+        return None
+    return subject, body + f"\n\n{agency}\n{case.agency.phone}"
+
+
+def case_event_notify(event: CaseEvent) -> list[Notification]:
+    """Write the notifications ``event`` causes (the applicant's e-mail when they gave an
+    address) inside the caller's transaction, and kick the sender after commit.
+
+    Idempotent: the rows' keys derive from the event, so a second call writes nothing.
+    """
+    if event.kind not in APPLICANT_KINDS:
+        return []
+    case = event.case
+    if not case.email:
+        return []
+    message = applicant_message(case, event)
+    if message is None:
+        return []
+    subject, body = message
+    created = notifications_create(
+        [
+            Notification(
+                dedup_key=f"event:{event.pk}:applicant:email",
+                case=case,
+                email=case.email,
+                channel=Notification.Channel.EMAIL,
+                kind=f"applicant_{event.kind}",
+                subject=subject[:200],
+                body=body,
+            )
+        ]
+    )
+    return created
+
+
+def notifications_create(rows: Sequence[Notification]) -> list[Notification]:
+    """Insert the rows whose ``dedup_key`` is new; return those. Kicks e-mail after commit."""
+    if not rows:
+        return []
+    keys = [r.dedup_key for r in rows]
+    existing = set(
+        Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
+    )
+    fresh, seen = [], set()
+    for row in rows:
+        if row.dedup_key in existing or row.dedup_key in seen:
+            continue
+        seen.add(row.dedup_key)
+        fresh.append(row)
+    if not fresh:
+        return []
+    # ignore_conflicts: a concurrent writer of the same key loses silently, never twice.
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    if any(r.channel == Notification.Channel.EMAIL for r in fresh):
+        transaction.on_commit(notifications_kick)
+    return fresh
+
+
+def user_notifications(
+    *, users: Iterable, case: Case | None, kind: str, subject: str, body: str, key: str
+) -> list[Notification]:
+    """An inbox row for each user, and an e-mail row for each user with an address."""
+    rows = []
+    for user in users:
+        rows.append(
+            Notification(
+                dedup_key=f"{key}:u{user.pk}:inbox",
+                case=case,
+                recipient=user,
+                channel=Notification.Channel.INBOX,
+                kind=kind,
+                subject=subject[:200],
+                body=body,
+            )
+        )
+        if user.email:
+            rows.append(
+                Notification(
+                    dedup_key=f"{key}:u{user.pk}:email",
+                    case=case,
+                    recipient=user,
+                    email=user.email,
+                    channel=Notification.Channel.EMAIL,
+                    kind=kind,
+                    subject=subject[:200],
+                    body=body,
+                )
+            )
+    return rows
+
+
+def notifications_mark_read(*, user, ids=None) -> int:
+    """Mark the user's unread inbox rows (all, or those in ``ids``) read; returns how many.
+    Guarded by the row's own state, so marking twice changes nothing."""
+    rows = Notification.objects.filter(
+        recipient=user, channel=Notification.Channel.INBOX, read_at__isnull=True
+    )
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())
+
+
+def notifications_kick() -> None:
+    """Queue the e-mail sender now; if the broker is unreachable, log and rely on the sweep."""
+    from requests_app.tasks import notifications_send_task
+
+    try:
+        notifications_send_task.apply_async(retry=False)
+    except Exception:  # the rows are safe in the database; the periodic sweep sends them
+        logger.warning("broker unreachable: e-mail left for the next sweep", exc_info=True)
+
+
+def notifications_send(*, limit: int = 500) -> int:
+    """Send unsent e-mail rows, one short transaction per row (locked, sent, marked).
+
+    Safe to run concurrently (rows are claimed with ``SKIP LOCKED``) and after a crash (an
+    unmarked row is sent again; a marked one never is). Returns the number sent.
+    """
+    sent = 0
+    connection = get_connection(fail_silently=False)
+    skipped: list[int] = []
+    while sent + len(skipped) < limit:
+        with transaction.atomic():
+            row = (
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(channel=Notification.Channel.EMAIL, sent_at__isnull=True)
+                .exclude(pk__in=skipped)
+                .order_by("created_at", "pk")
+                .first()
+            )
+            if row is None:
+                break
+            if not row.email:
+                Notification.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+                continue
+            try:
+                EmailMessage(
+                    subject=row.subject,
+                    body=row.body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[row.email],
+                    headers={"X-Notification-Key": row.dedup_key},
+                    connection=connection,
+                ).send()
+            except Exception:
+                logger.exception("sending notification %s failed; will retry", row.pk)
+                skipped.append(row.pk)
+                continue
+            Notification.objects.filter(pk=row.pk, sent_at__isnull=True).update(
+                sent_at=timezone.now()
+            )
+            sent += 1
+    return sent

@@ -1,0 +1,17 @@
+"""Signals ``requests_app`` sends for other apps to react to, without importing them.
+
+``case_changed`` is sent by the action executor (``services.cases._perform``) inside the
+action's transaction, once the case is saved and its history event written, with:
+
+- ``case``: the saved case; ``event``: the ``CaseEvent`` just written; ``actor``: the user
+  (``None`` for the system);
+- ``before``: the case's column values (``attname`` → value) before the action.
+
+Receivers must not change the case themselves: one that needs a record on the case returns
+what it found and calls a ``requests_app`` service (e.g. ``reporting`` flags published
+annual reports stale and has ``case_record_change_after_publication`` write the event).
+"""
+
+from django.dispatch import Signal
+
+case_changed = Signal()

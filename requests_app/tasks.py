@@ -1,0 +1,49 @@
+"""Celery tasks: thin and idempotent; they call services (STYLE.md "Thin edges").
+
+Deadlines are data swept by beat (``deadlines_sweep_task``), never far-future ETA tasks. The
+beat task only selects the due case ids (one indexed SELECT) and publishes one
+``deadlines_process_batch_task`` per chunk of ids; the workers do the per-case work.
+Tasks are acknowledged late and rejected when their worker dies, so a killed worker's task is
+redelivered; every step they take is guarded by a unique key or a row lock, so running a task
+twice does nothing twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="requests_app.notifications_send", acks_late=True)
+def notifications_send_task(limit: int = 500) -> int:
+    from requests_app.services.notifications import notifications_send
+
+    return notifications_send(limit=limit)
+
+
+@shared_task(name="requests_app.deadlines_sweep", acks_late=True)
+def deadlines_sweep_task() -> dict:
+    """Dispatch the deadline actions due today to the workers (one message per chunk of case
+    ids), complete the 重复申请 checks the submissions left pending, then queue the sending of
+    the e-mail left unsent (e.g. while the broker was down)."""
+    from requests_app.services.proceedings_sweep import proceedings_sweep
+    from requests_app.services.repeats import repeat_checks_complete
+    from requests_app.services.sweep import deadlines_sweep
+
+    result = deadlines_sweep(dispatch=True)
+    result["proceedings"] = proceedings_sweep()
+    result["repeat_checks"] = repeat_checks_complete()
+    notifications_send_task.apply_async()
+    return result
+
+
+@shared_task(name="requests_app.deadlines_process_batch", acks_late=True)
+def deadlines_process_batch_task(case_ids: list[int], today: str) -> dict:
+    """Take the due actions of these cases (those still due; the others are skipped). A
+    message delivered on a later day than it was sent acts as of the day it runs."""
+    import datetime as dt
+
+    from requests_app.services.clock import clock_today
+    from requests_app.services.sweep import deadlines_process_batch
+
+    day = max(dt.date.fromisoformat(today), clock_today())
+    return deadlines_process_batch(case_ids, today=day)

@@ -1,0 +1,116 @@
+"""The deployment files: no container engine runs here, so their structure is checked."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+ENTRYPOINT = (ROOT / "docker" / "entrypoint.sh").read_text()
+DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
+
+
+def entrypoint_roles() -> set[str]:
+    return set(re.findall(r"^\s{2}([a-z]+)\)\s*$", ENTRYPOINT, flags=re.M))
+
+
+def test_compose_has_the_topology():
+    assert set(COMPOSE["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media"}
+    assert COMPOSE["services"]["postgres"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+    assert "--appendonly" in COMPOSE["services"]["redis"]["command"]
+    assert COMPOSE["services"]["beat"]["deploy"]["replicas"] == 1
+
+
+def test_every_compose_command_is_an_entrypoint_role():
+    roles = entrypoint_roles()
+    assert roles == {"web", "worker", "beat", "migrate", "manage"}
+    for name in ("web", "worker", "beat"):
+        command = COMPOSE["services"][name]["command"]
+        assert command[0] in roles, name
+
+
+def test_app_services_share_the_environment_and_wait_for_their_backends():
+    for name in ("web", "worker", "beat"):
+        service = COMPOSE["services"][name]
+        env = service["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert service["depends_on"] == {
+            "postgres": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
+
+
+def test_entrypoint_commands_exist_in_the_image():
+    # The programs the entrypoint runs are installed by the project's own dependencies.
+    programs = {"gunicorn", "celery", "python"}
+    for program in programs:
+        assert re.search(rf"exec {program}\b", ENTRYPOINT), program
+    assert "gunicorn config.wsgi:application" in ENTRYPOINT
+    assert "celery -A config worker" in ENTRYPOINT and "celery -A config beat" in ENTRYPOINT
+    from importlib.metadata import distribution
+
+    for dist in ("gunicorn", "celery"):
+        assert distribution(dist).version
+    import config.wsgi  # noqa: F401  the module gunicorn serves
+
+
+def test_image_runs_as_non_root_with_a_health_check():
+    assert re.search(r"^USER app$", DOCKERFILE, flags=re.M)
+    assert "HEALTHCHECK" in DOCKERFILE and "/healthz" in DOCKERFILE
+    assert 'ENTRYPOINT ["entrypoint"]' in DOCKERFILE
+
+
+def production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-value",
+        DJANGO_ALLOWED_HOSTS="gongkai.example.gov.cn",
+    )
+    env.update(extra)
+    return env
+
+
+def run_manage(*args, env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secrets():
+    env = production_env()
+    env.pop("DJANGO_SECRET_KEY")
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    env = production_env()
+    env.pop("DJANGO_ALLOWED_HOSTS")
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS must list" in result.stderr
+
+
+def test_secret_key_fallbacks_keep_sessions_through_a_rotation():
+    script = "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)"
+    env = production_env(DJANGO_SECRET_KEY_FALLBACKS="old-key-" + "y" * 40)
+    result = run_manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['old-key-" + "y" * 40 + "']"
