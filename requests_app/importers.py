@@ -29,7 +29,6 @@ import gc
 import io
 import json
 import queue
-import re
 import secrets
 import threading
 from collections.abc import Iterable, Iterator
@@ -78,6 +77,7 @@ from requests_app.services import cases as case_services
 from requests_app.services import clock as clock_services
 from requests_app.services.errors import ServiceError, TransitionRefused
 from requests_app.services.intake import _CODE_ALPHABET, ACCESS_CODE_LENGTH
+from requests_app.validation import SUSPECT_JSON_ESCAPE, unstorable_text
 
 try:  # the formatter behind psycopg's Copy.write_row (not a public name)
     from psycopg._copy_base import BinaryFormatter as _BinaryFormatter
@@ -514,10 +514,6 @@ class ImportSummary:
         return self.count("rejected")
 
 
-# Escapes of text PostgreSQL cannot store: NUL, and (possibly lone) UTF-16 surrogates.
-_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-
-
 def read_jsonl(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
     """(line number, parsed object or a LineRejected) for every non-blank line."""
     for number, raw in enumerate(stream, start=1):
@@ -528,24 +524,10 @@ def read_jsonl(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as error:
             yield number, LineRejected(f"不是有效的 JSON / invalid JSON: {error.msg}")
             continue
-        if _SUSPECT_ESCAPE.search(raw) and (why := _unstorable(obj)):
+        if SUSPECT_JSON_ESCAPE.search(raw) and (why := unstorable_text(obj)):
             yield number, LineRejected(why)
             continue
         yield number, obj
-
-
-def _unstorable(obj: Any) -> str:
-    """Why the database could not store this line's text (a NUL character, or a lone
-    surrogate, which no UTF-8 text holds), or ''; checked here so that it rejects the line
-    instead of failing the write of many."""
-    text = json.dumps(obj, ensure_ascii=False)
-    if "\\u0000" in text:
-        return "文本含有空字符 / the text contains a NUL character (\\u0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "文本含有无效的 Unicode 字符 / the text contains a lone UTF-16 surrogate"
-    return ""
 
 
 def _imported_event(case: Case, *, source: str, line: int, now: dt.datetime) -> CaseEvent:

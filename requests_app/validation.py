@@ -6,7 +6,9 @@ Pure functions: each returns the cleaned value or raises ``ValueError`` with a C
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # GB 11643-1999: the 18th character of a mainland ID number is a checksum.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -101,3 +103,22 @@ def id_number(id_type: str, value: str) -> str:
 
 
 MESSAGES_EN["证件号码格式不正确。"] = "The document number is malformed."
+
+
+# JSON escapes of text PostgreSQL cannot store: NUL, and (possibly lone) UTF-16 surrogates.
+SUSPECT_JSON_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def unstorable_text(obj: Any) -> str:
+    """Why the database could not store the text in this parsed JSON (a NUL character, which
+    PostgreSQL's text and jsonb refuse, or a lone surrogate, which no UTF-8 text holds), or
+    ''. The importer and the API's JSON parser both ask, so that such input is refused with
+    a reason instead of failing the write."""
+    text = json.dumps(obj, ensure_ascii=False)
+    if "\\u0000" in text:
+        return "文本含有空字符 / the text contains a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "文本含有无效的 Unicode 字符 / the text contains a lone UTF-16 surrogate"
+    return ""

@@ -120,6 +120,15 @@ def test_unreadable_bodies_are_refused_in_the_error_shape(world, path):
     nested = post(b"[" * 100_000 + b"]" * 100_000, "application/json")
     assert_error(nested, 400, "malformed_request")
     assert_error(post(b"[1, 2]", "application/json"), 400, "invalid")
+    # Text the database cannot store, in a key or a value of any object, named field or not.
+    for unstorable, why in (
+        (rb'{"description": "a\u0000b"}', "NUL"),
+        (rb'{"computation": {"k\u0000": true}}', "NUL"),
+        (rb'{"reason": "\ud800"}', "surrogate"),
+        (rb'{"x": [{"\udfff": 1}]}', "surrogate"),
+    ):
+        body = assert_error(post(unstorable, "application/json"), 400, "invalid")
+        assert why in body["fields"]["non_field_errors"][0]
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB).
     big = b'{"description": "' + b"x" * (1024 * 1024 + 1) + b'"}'
     assert_error(post(big, "application/json"), 413, "request_too_large")
