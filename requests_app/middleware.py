@@ -1,9 +1,12 @@
-"""Map a database that cannot be reached to 503 with Retry-After instead of a 500."""
+"""Requests the database could not answer: a query string it cannot compare (400) and a
+database that cannot be reached (503 with Retry-After), instead of a 500."""
 
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
+
+from requests_app.api.errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +32,37 @@ class DatabaseUnavailableMiddleware:
             response["Retry-After"] = "5"
             return response
         return None
+
+
+NUL_MESSAGE = "查询参数含有空字符（\\0）。"
+NUL_MESSAGE_EN = "A query parameter contains a NUL character (\\0)."
+
+
+class NulInQueryMiddleware:
+    """A NUL character in a query parameter (``?state=a%00b``) is a 400 everywhere.
+
+    PostgreSQL cannot compare text holding NUL: a filter of the admin's change lists or a
+    search would fail in the database as a 500. The API's filters refuse it too; this catches
+    every page at once, the API with its JSON error naming the parameters."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bad = sorted(
+            {
+                key
+                for key, values in request.GET.lists()
+                if "\x00" in key or any("\x00" in value for value in values)
+            }
+        )
+        if not bad:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            fields = {key.replace("\x00", "\\0"): [NUL_MESSAGE] for key in bad}
+            return JsonResponse(
+                error_body("invalid", NUL_MESSAGE, NUL_MESSAGE_EN, fields), status=400
+            )
+        return HttpResponseBadRequest(
+            f"{NUL_MESSAGE} {NUL_MESSAGE_EN}", content_type="text/plain; charset=utf-8"
+        )

@@ -112,7 +112,7 @@ SUSPECT_JSON_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 def unstorable_text(obj: Any) -> str:
     """Why the database could not store the text in this parsed JSON (a NUL character, which
     PostgreSQL's text and jsonb refuse, or a lone surrogate, which no UTF-8 text holds), or
-    ''. The importer and the API's JSON parser both ask, so that such input is refused with
+    ''. The importer and the API's free-form objects ask, so that such input is refused with
     a reason instead of failing the write."""
     text = json.dumps(obj, ensure_ascii=False)
     if "\\u0000" in text:

@@ -491,6 +491,18 @@ class _DayField(serializers.DateField):
         return day
 
 
+class _StorableDictField(serializers.DictField):
+    """A free-form JSON object kept as it is sent (in a JSONField). DRF's CharField refuses
+    NUL and lone surrogates in named fields; an object's keys and nested values escape that,
+    and PostgreSQL would refuse them on the write (a 500), so they are checked here."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if why := validation.unstorable_text(value):
+            raise serializers.ValidationError(why, code="invalid")
+        return value
+
+
 # --- staff: list filters and counter intake --------------------------------------------------
 class CaseListFilterInputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=CaseState.choices, required=False)
@@ -620,7 +632,7 @@ class CaseIssueFeeNoticeInputSerializer(CaseActionInputSerializer):
     method = serializers.ChoiceField(
         choices=FEE_METHOD_CHOICES, required=False, allow_blank=True, default=""
     )
-    computation = serializers.DictField(required=False, help_text="计算过程 / How it was computed.")
+    computation = _StorableDictField(required=False, help_text="计算过程 / How it was computed.")
 
 
 class CaseRecordFeePaymentInputSerializer(CaseActionInputSerializer):
