@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install migrate demo serve worker beat diagram bench-quick clean
+.PHONY: run test lint fuzz install migrate demo serve worker beat diagram bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Explore the API with new random examples (the suite's fuzz runs are derandomized).
+fuzz: install
+	FUZZ_RANDOM=1 $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics tests/test_api_schema.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
