@@ -145,6 +145,28 @@ def test_due_filter_and_overdue_marked_red(client, office, registrar, handler):
     assert f"{late.reply_due_on:%Y-%m-%d}<br>（已逾期）" in content
 
 
+def test_due_soon_counts_working_days_on_the_calendar(client, office, handler):
+    """ "Due soon" is DUE_SOON_DAYS working days: a weekend or a holiday in between does not
+    push a case out of the filter, and its date is marked in the list."""
+    from requests_app.admin.cases import DUE_SOON_DAYS
+    from requests_app.calendars import calendar_for_agency
+
+    calendar = calendar_for_agency(office)
+    today = timezone.localdate()
+    limit = calendar.add_working_days(today, DUE_SOON_DAYS)
+    assert limit > today + dt.timedelta(days=DUE_SOON_DAYS)  # at least one weekend between
+    soon = case_in_state(S.PROCESSING, agency=office, actor=handler)
+    later = case_in_state(S.PROCESSING, agency=office, actor=handler)
+    Case.objects.filter(pk=soon.pk).update(reply_due_on=limit)
+    Case.objects.filter(pk=later.pk).update(reply_due_on=calendar.next_working_day(limit))
+    login(client, handler)
+    assert listed_tracking_numbers(client, "?due=soon") == {soon.tracking_number}
+    assert listed_tracking_numbers(client, "?due=attention") == {soon.tracking_number}
+    content = client.get(reverse("admin:requests_app_case_changelist")).content.decode()
+    assert content.count('class="case-due-soon"') == 1
+    assert f"{DUE_SOON_DAYS} 个工作日内到期" in content
+
+
 # --- entering the admin ------------------------------------------------------------------------
 def test_caseworker_without_staff_flag_cannot_enter(client, office):
     user = caseworker(office, Role.HANDLER, username="not-staff")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from requests_app import selectors
+from requests_app.calendars import calendar_for_agency
 from requests_app.choices import OPEN_STATES
 from requests_app.legal_selectors import letter_list
 from requests_app.models import Agency, Case, EventKind
@@ -55,7 +56,15 @@ from .legal import LEGAL_ACTIONS, LETTER_CONTENT_TYPES, legal_panels, legal_targ
 
 audit_log = logging.getLogger("requests_app.audit")
 
-DUE_SOON_DAYS = 5  # calendar days, for the "due soon" filter and the list's warning colour
+DUE_SOON_DAYS = 5  # working days, for the "due soon" filter and the list's warning colour
+
+
+def due_soon_limit(agency: Agency | None) -> dt.date:
+    """The last day that is "due soon": DUE_SOON_DAYS working days after today on the
+    agency's calendar (its holidays and 调休 working weekends; national when ``None``)."""
+    return calendar_for_agency(agency).add_working_days(timezone.localdate(), DUE_SOON_DAYS)
+
+
 RECEIPT_SESSION_KEY = "requests_app_intake_receipt"
 
 # Actions that are not the case's main line of work: shown after the others, less prominent.
@@ -122,15 +131,16 @@ class DueFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("attention", f"已逾期或 {DUE_SOON_DAYS} 日内到期"),
+            ("attention", f"已逾期或 {DUE_SOON_DAYS} 个工作日内到期"),
             ("overdue", "已逾期"),
-            ("soon", f"{DUE_SOON_DAYS} 日内到期"),
+            ("soon", f"{DUE_SOON_DAYS} 个工作日内到期"),
         ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
         open_cases = queryset.filter(state__in=sorted(OPEN_STATES), reply_due_on__isnull=False)
-        soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+        worker = caseworker_of(request.user)
+        soon = due_soon_limit(worker.agency if worker is not None else None)
         if self.value() == "attention":
             return open_cases.filter(reply_due_on__lte=soon)
         if self.value() == "overdue":
@@ -291,7 +301,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 '<strong class="case-overdue">{}<br>（已逾期）</strong>',
                 format_date(case.reply_due_on),
             )
-        if case.is_open and case.reply_due_on <= today + dt.timedelta(days=DUE_SOON_DAYS):
+        if case.is_open and case.reply_due_on <= due_soon_limit(case.agency):
             return format_html(
                 '<span class="case-due-soon">{}</span>', format_date(case.reply_due_on)
             )
