@@ -70,6 +70,7 @@ from requests_app.models import (
     EventKind,
     FeeNotice,
     Lawsuit,
+    RepeatCheck,
     Result,
     Review,
 )
@@ -77,6 +78,7 @@ from requests_app.services import cases as case_services
 from requests_app.services import clock as clock_services
 from requests_app.services.errors import ServiceError, TransitionRefused
 from requests_app.services.intake import _CODE_ALPHABET, ACCESS_CODE_LENGTH
+from requests_app.services.repeats import case_applicant_key
 from requests_app.validation import SUSPECT_JSON_ESCAPE, unstorable_text
 
 try:  # the formatter behind psycopg's Copy.write_row (not a public name)
@@ -1409,6 +1411,7 @@ class FastReplayer:
         data = [
             (Case, _binary_copy_data(cases, types[Case])),
             (CaseEvent, _binary_copy_data(events, types[CaseEvent])),
+            (RepeatCheck, _binary_copy_data(_repeat_rows(chunk), types[RepeatCheck])),
         ]
         linked: dict[type, list] = {FeeNotice: [], Review: [], Lawsuit: [], Complaint: []}
         for _, history, simulation in chunk.simulations:
@@ -1477,7 +1480,20 @@ class FastReplayer:
             for event in self._events(number, simulation, now)
         ]
         CaseEvent.objects.bulk_create(events, batch_size=2000)
+        RepeatCheck.objects.bulk_create(
+            RepeatCheck(**dict(zip(_REPEAT_COLUMNS, row, strict=True)))
+            for row in _repeat_rows(chunk)
+        )
         self._insert_linked(simulations)
+
+
+def _repeat_rows(chunk: _Chunk) -> Iterator[tuple]:
+    """A pending 重复申请 check per imported case (its applicant's hash, no result yet), as a
+    public submission writes one: later applications are compared with the imported ones,
+    and the sweep completes the imported cases' own checks (``repeat_checks_complete``)."""
+    for _, _, simulation in chunk.simulations:
+        case = simulation.case
+        yield (case.pk, case.agency_id, case_applicant_key(case), None, 0.0, None)
 
 
 @dataclass(eq=False)
@@ -1587,7 +1603,12 @@ assert set(_CASE_COLUMNS) == set(_columns(Case)), "importers: Case columns chang
 assert set(_EVENT_COLUMNS) == set(_columns(CaseEvent)) - {"id"}, "importers: event columns"
 
 
-_COPIED_MODELS = (Case, CaseEvent, FeeNotice, Review, Lawsuit, Complaint)
+# A repeat check's key is its case: every column is written.
+_REPEAT_COLUMNS = tuple(_columns(RepeatCheck))
+assert _REPEAT_COLUMNS == (
+    "case_id", "agency_id", "applicant_key", "repeats_id", "similarity", "checked_at"
+), "importers: RepeatCheck columns changed"  # fmt: skip
+_COPIED_MODELS = (Case, CaseEvent, RepeatCheck, FeeNotice, Review, Lawsuit, Complaint)
 
 
 def _copy_columns(model) -> tuple[str, ...]:
@@ -1596,6 +1617,8 @@ def _copy_columns(model) -> tuple[str, ...]:
         return _CASE_COLUMNS
     if model is CaseEvent:
         return _EVENT_COLUMNS
+    if model is RepeatCheck:
+        return _REPEAT_COLUMNS
     return tuple(f.attname for f in model._meta.concrete_fields if not f.primary_key)
 
 

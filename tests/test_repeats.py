@@ -150,3 +150,36 @@ def test_information_asked_for_by_several_applicants(office):
     assert group.min_similarity >= 0.6
     # The road request counts once a second person asks for it.
     assert [g.applicants for g in repeated_requests(agency=office, min_applicants=1)] == [3, 1]
+
+
+def test_imported_history_is_compared_with_and_checked_by_the_sweep(tree, registrar):
+    """The fast import writes a pending check per case, as a submission does: a new
+    application by the same applicant repeats the imported one, and the sweep completes the
+    imported cases' own checks (the later imported one repeats the earlier)."""
+    from requests_app.importers import FastReplayer
+    from tests.test_import_cases import at, history, lines
+
+    def imported(external_id, day, description):
+        events = [{"type": "submitted", "at": at(day, 9)}, {"type": "received", "at": at(day)}]
+        return history(external_id, events, agency_ref="city/city-office", description=description)
+
+    summary = FastReplayer(source="h.jsonl").run(
+        lines([imported("H-1", "2023-03-01", BUDGET), imported("H-2", "2023-06-01", ROAD)])
+    )
+    assert [r.status for r in summary.results] == ["imported", "imported"], summary.results
+    budget, road = Case.objects.get(external_id="H-1"), Case.objects.get(external_id="H-2")
+    assert set(
+        RepeatCheck.objects.filter(checked_at__isnull=True).values_list("case_id", flat=True)
+    ) == {budget.pk, road.pk}
+    # 张三 with the same phone and no ID number, as the imported applicant.
+    fields = application_fields(
+        description=BUDGET_AGAIN, id_type="", id_number="", applicant_name="张三",
+        phone="13800138000",
+    )  # fmt: skip
+    case, _code = case_intake(
+        actor=registrar, agency=budget.agency, channel=Channel.IN_PERSON, fields=fields
+    )
+    assert RepeatCheck.objects.get(case=case).repeats == budget
+    assert repeat_checks_complete() == 2
+    assert RepeatCheck.objects.get(case=budget).repeats is None
+    assert RepeatCheck.objects.get(case=road).repeats is None
