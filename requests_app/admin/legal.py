@@ -57,9 +57,17 @@ class LegalForm(ActionForm):
 
     back_dating = False
 
-    def __init__(self, *args, target=None, **kwargs):
+    def __init__(self, *args, case: Case | None, user, target=None, **kwargs):
         self.target = target
-        super().__init__(*args, **kwargs)
+        if case is None:
+            # On the record's own page (a complaint about an agency, with or without a case):
+            # no case version to compare, so ``ActionForm``'s guard is left out.
+            self.case, self.user = None, user
+            super(ActionForm, self).__init__(*args, **kwargs)
+            del self.fields["expected_version"]
+            self.order_fields([name for name in self.fields if name != "effective_at"])
+        else:
+            super().__init__(*args, case=case, user=user, **kwargs)
         if not self.back_dating:
             del self.fields["effective_at"]
 
@@ -289,10 +297,13 @@ class ComplaintReceiveForm(LegalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        offices = complaint_offices(self.user, self.case.agency)
+        offices = self.receiving_offices()
         self.fields["received_by"].queryset = Agency.objects.filter(pk__in=[o.pk for o in offices])
         if len(offices) == 1:
             self.fields["received_by"].initial = offices[0].pk
+
+    def receiving_offices(self) -> list[Agency]:
+        return complaint_offices(self.user, self.case.agency)
 
 
 class ComplaintHandleForm(LegalForm):

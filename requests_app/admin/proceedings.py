@@ -2,21 +2,35 @@
 templates) and 重复申请 flags.
 
 Every caseworker reads the records of the cases they may see (``legal_selectors``). Records
-are written by the services, from the staff API and from the actions here: 复议/诉讼/投诉
-lists are read-only (with the due dates and results), scoped by the selectors and linked to
-the case page, whose panels hold the buttons for each step (``admin/legal.py``); a letter can
-also be served from its list (today, by post), and templates are edited by administrators through
+are written by the services, from the staff API and from the actions here: 复议/诉讼 lists are
+read-only (with the due dates and results), scoped by the selectors and linked to the case
+page, whose panels hold the buttons for each step (``admin/legal.py``); a letter can also be
+served from its list (today, by post), and templates are edited by administrators through
 ``letter_template_save``, which checks the placeholders.
+
+投诉举报 are received by a supervising office about a subordinate agency (Arts 47, 51), often
+about no case the office sees, or no case at all: so the 投诉举报 list has its own 登记投诉举报
+page (``complaint_receive``) for whoever may record complaints for an office, and each
+complaint's page a 处理投诉举报 form (``complaint_handle``) for its receiving office. Both use
+the case page's forms (``legal.ComplaintReceiveForm``, ``legal.ComplaintHandleForm``) and
+outcomes; nothing here saves a model.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from requests_app.choices import AgencyKind
 from requests_app.legal_selectors import (
     complaint_list,
     fee_notice_list,
@@ -28,6 +42,8 @@ from requests_app.legal_selectors import (
 )
 from requests_app.letters.facts import FIELDS
 from requests_app.models import (
+    Agency,
+    Case,
     Complaint,
     FeeNotice,
     Lawsuit,
@@ -36,15 +52,23 @@ from requests_app.models import (
     RepeatCheck,
     Review,
 )
-from requests_app.services.errors import ServiceError
+from requests_app.permissions import caseworker_of, visible_cases_filter
+from requests_app.services.errors import InvalidInput, ServiceError
 from requests_app.services.letters import (
     letter_serve,
     letter_template_check,
     letter_template_save,
 )
+from requests_app.services.proceedings import (
+    complaint_handle,
+    complaint_receive,
+    may_receive_complaints,
+    supervises,
+)
 
-from .access import CaseworkerAccessMixin, is_administrator
+from .access import CaseworkerAccessMixin, is_admin_user, is_administrator
 from .agencies import administered_agencies
+from .legal import LEGAL_ACTIONS, ComplaintHandleForm, ComplaintReceiveForm
 
 
 class ReadOnlyLegalAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
@@ -110,6 +134,131 @@ class LawsuitAdmin(ReadOnlyLegalAdmin):
     date_hierarchy = "filed_on"
 
 
+# --- 投诉举报 -------------------------------------------------------------------------------------
+def complaint_receiving_offices(user) -> list[Agency]:
+    """The offices ``user`` may record complaints for (``may_receive_complaints``) that
+    supervise at least one agency: one with agencies under it, or a government's office."""
+    if not is_admin_user(user):
+        return []
+    worker = caseworker_of(user)
+    if user.is_superuser:
+        scope = Agency.objects.all()
+    elif not may_receive_complaints(user, worker.agency):
+        return []  # a registrar or an auditor records for no office
+    else:
+        scope = Agency.objects.subtree(worker.agency)
+    parents = set(scope.filter(parent__isnull=False).values_list("parent_id", flat=True))
+    return [
+        office
+        for office in scope.select_related("parent").order_by("path")
+        if may_receive_complaints(user, office)
+        and (office.pk in parents or (office.kind == AgencyKind.OFFICE and office.parent_id))
+    ]
+
+
+def may_record_complaints(user) -> bool:
+    """Whether ``complaint_receiving_offices(user)`` has any, in at most one query (the
+    admin asks on every page, for the 投诉举报 add link): the user's own agency is among
+    its offices whenever any is."""
+    if not is_admin_user(user):
+        return False
+    if user.is_superuser:
+        return Agency.objects.filter(parent__isnull=False).exists()
+    agency = caseworker_of(user).agency
+    if not may_receive_complaints(user, agency):
+        return False
+    if agency.kind == AgencyKind.OFFICE and agency.parent_id:
+        return True
+    return Agency.objects.filter(parent=agency).exists()
+
+
+def complaint_subjects(offices: list[Agency]) -> list[Agency]:
+    """The agencies one of ``offices`` ``supervises`` (Arts 47, 51), in tree order: those
+    under an office, and for a government's office those under its government."""
+    office_paths = {office.path: office.pk for office in offices}
+    governments: dict[str, set[int]] = {}
+    for office in offices:
+        if office.kind == AgencyKind.OFFICE and office.parent_id:
+            governments.setdefault(office.parent.path, set()).add(office.pk)
+    roots: list[str] = []
+    for root in sorted({*office_paths, *governments}):
+        if not any(root.startswith(kept) for kept in roots):
+            roots.append(root)
+    if not roots:
+        return []
+    reach = Q()
+    for root in roots:
+        reach |= Q(path__startswith=root)
+
+    def supervised(agency: Agency) -> bool:
+        paths = agency.ancestors_and_self_paths()
+        return any(
+            office_paths.get(p, agency.pk) != agency.pk or governments.get(p, set()) - {agency.pk}
+            for p in paths
+        )
+
+    return [
+        agency for agency in Agency.objects.filter(reach).order_by("path") if supervised(agency)
+    ]
+
+
+class ComplaintRecordForm(ComplaintReceiveForm):
+    """登记投诉举报 from the 投诉举报 list: an agency the chosen office supervises, and, if the
+    complaint is about one of its applications, that application's 申请编号. The office is
+    entitled to name a case of the agency it supervises, whether or not it may open it."""
+
+    agency = forms.ModelChoiceField(label="被投诉机关", queryset=Agency.objects.none())
+    case = forms.CharField(
+        label="申请编号",
+        max_length=32,
+        required=False,
+        help_text="投诉举报涉及被投诉机关的某件申请时填写；留空为不涉及具体申请。",
+    )
+    service_fields = (*ComplaintReceiveForm.service_fields, "agency", "case")
+    field_order = ("received_by", "agency", "kind", "complainant", "filed_on", "summary", "case")
+
+    def __init__(self, *args, offices: list[Agency], **kwargs):
+        self.offices = offices
+        super().__init__(*args, case=None, **kwargs)
+        subjects = complaint_subjects(offices)
+        self.fields["agency"].queryset = Agency.objects.filter(pk__in=[a.pk for a in subjects])
+        self.order_fields(self.field_order)
+
+    def receiving_offices(self) -> list[Agency]:
+        return self.offices
+
+    def clean_case(self) -> str:
+        return self.cleaned_data.get("case", "").strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        office, agency = data.get("received_by"), data.get("agency")
+        if office is not None and agency is not None and not supervises(office, agency):
+            self.add_error(
+                "agency", f"{office.name}不是{agency.name}的上级机关或政府信息公开工作主管部门。"
+            )
+            agency = None
+        number = data.get("case")
+        data["case"] = None
+        if number and agency is not None:
+            # Unknown and another agency's number read alike: nothing is told about others.
+            data["case"] = Case.objects.filter(tracking_number=number, agency=agency).first()
+            if data["case"] is None:
+                self.add_error("case", f"{agency.name}没有申请编号为 {number} 的申请。")
+        return data
+
+
+def _invalid_on_field(form, exc: InvalidInput) -> None:
+    """The service's InvalidInput on the field it names, as on the case page."""
+    named = [name for name in exc.fields if name in form.fields]
+    form.add_error(named[0] if named else None, exc.message)
+
+
+# Who may handle a complaint, and when: the case page's own rule (the receiving office's
+# people, ``may_receive_complaints``; not yet handled), which takes no case.
+HANDLE = LEGAL_ACTIONS["complaint_handle"]
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(ReadOnlyLegalAdmin):
     selector = staticmethod(complaint_list)
@@ -125,6 +274,155 @@ class ComplaintAdmin(ReadOnlyLegalAdmin):
     list_filter = ("kind",)
     search_fields = ("complainant", "summary", "case__tracking_number")
     date_hierarchy = "filed_on"
+    fields = (
+        "agency",
+        "received_by",
+        "kind",
+        "filed_on",
+        "complainant",
+        "summary",
+        "case_link",
+        "handled_on",
+        "result",
+        "is_substantiated",
+    )
+    change_list_template = "admin/requests_app/complaint/change_list.html"
+    change_form_template = "admin/requests_app/complaint/change_form.html"
+
+    def get_queryset(self, request):
+        # Whether the user may open the complaint's case travels with each row: a supervising
+        # office sees complaints about cases it does not see.
+        condition = visible_cases_filter(request.user, prefix="case__")
+        if condition is None:
+            visible = Value(False)
+        elif not condition:
+            visible = Value(True)
+        else:
+            visible = ExpressionWrapper(condition, output_field=BooleanField())
+        return super().get_queryset(request).annotate(case_is_visible=visible)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description="申请", ordering="case__tracking_number")
+    def case_link(self, obj):
+        if obj.case_id is None:
+            return "—"
+        if not getattr(obj, "case_is_visible", False):
+            return obj.case.tracking_number
+        return super().case_link(obj)
+
+    def has_add_permission(self, request) -> bool:
+        return may_record_complaints(request.user)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/handle/",
+                wrap(self.handle_view),
+                name="requests_app_complaint_handle",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _visible_complaint(self, request, object_id) -> Complaint:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            pk = int(unquote(object_id))
+        except ValueError as exc:
+            raise Http404("未找到该投诉举报。") from exc
+        found = self.get_queryset(request).filter(pk=pk).first() if 0 < pk < 2**63 else None
+        if found is None:
+            raise Http404("未找到该投诉举报。")
+        return found
+
+    def _render_form(self, request, form, *, title: str, complaint=None, back_url: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "subtitle": None,
+            "form": form,
+            "complaint": complaint,
+            "back_url": back_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/requests_app/complaint/action_form.html", context)
+
+    # --- 登记投诉举报 ----------------------------------------------------------------------------
+    def add_view(self, request, form_url="", extra_context=None):
+        """登记投诉举报 (``complaint_receive``) for an office the user may record for, about an
+        agency it supervises, optionally one of that agency's cases named by 申请编号."""
+        offices = complaint_receiving_offices(request.user)
+        if not offices:
+            raise PermissionDenied
+        changelist_url = reverse("admin:requests_app_complaint_changelist")
+        if request.method == "POST":
+            form = ComplaintRecordForm(request.POST, user=request.user, offices=offices)
+            if form.is_valid():
+                try:
+                    complaint = complaint_receive(actor=request.user, **form.service_kwargs())
+                except InvalidInput as exc:
+                    _invalid_on_field(form, exc)
+                except ServiceError as exc:
+                    messages.error(request, exc.message)
+                    return redirect(changelist_url)
+                else:
+                    messages.success(request, "已完成“登记投诉举报”。")
+                    return redirect(
+                        reverse("admin:requests_app_complaint_change", args=[complaint.pk])
+                    )
+        else:
+            form = ComplaintRecordForm(user=request.user, offices=offices)
+        return self._render_form(request, form, title="登记投诉举报", back_url=changelist_url)
+
+    # --- the complaint's page and 处理投诉举报 -------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        complaint = self._visible_complaint(request, object_id)
+        context = {
+            **(extra_context or {}),
+            "complaint": complaint,
+            "handle_url": reverse("admin:requests_app_complaint_handle", args=[complaint.pk]),
+        }
+        if HANDLE.allowed(request.user, None, complaint) and HANDLE.applies(
+            request.user, None, complaint
+        ):
+            form = ComplaintHandleForm(case=None, user=request.user, target=complaint)
+            context.update(handle_form=form, media=self.media + form.media)
+        return super().change_view(request, object_id, form_url, context)
+
+    def handle_view(self, request, object_id):
+        """处理投诉举报 (``complaint_handle``), for the receiving office only (403 for others);
+        a complaint already handled is refused with the service's message."""
+        complaint = self._visible_complaint(request, object_id)
+        if not HANDLE.allowed(request.user, None, complaint):
+            raise PermissionDenied
+        change_url = reverse("admin:requests_app_complaint_change", args=[complaint.pk])
+        if request.method == "POST":
+            form = ComplaintHandleForm(request.POST, case=None, user=request.user, target=complaint)
+            if form.is_valid():
+                try:
+                    complaint_handle(
+                        complaint=complaint, actor=request.user, **form.service_kwargs()
+                    )
+                except InvalidInput as exc:
+                    _invalid_on_field(form, exc)
+                except ServiceError as exc:
+                    messages.error(request, exc.message)
+                    return redirect(change_url)
+                else:
+                    messages.success(request, "已完成“处理投诉举报”。")
+                    return redirect(change_url)
+        elif not HANDLE.applies(request.user, None, complaint):
+            messages.error(request, "该投诉举报已处理。")
+            return redirect(change_url)
+        else:
+            form = ComplaintHandleForm(case=None, user=request.user, target=complaint)
+        return self._render_form(
+            request, form, title="处理投诉举报", complaint=complaint, back_url=change_url
+        )
 
 
 @admin.register(FeeNotice)
