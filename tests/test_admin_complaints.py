@@ -110,9 +110,8 @@ def test_the_city_office_records_and_handles_complaints(
     ]
     assert list(form.fields["received_by"].queryset) == [office]
     assert form.fields["received_by"].initial == office.pk
-    # The agencies under the city government (supervises: the office's government too).
+    # The agencies under the city government, not the government itself (its superior's).
     assert list(form.fields["agency"].queryset) == [
-        tree["city"],
         dept,
         tree["district"],
         tree["street"],
@@ -304,7 +303,6 @@ def test_an_administrator_choosing_among_offices_is_checked_again_on_submit(clie
     ]
     assert form.fields["received_by"].initial is None
     assert list(form.fields["agency"].queryset) == [
-        tree["city"],
         tree["dept"],
         tree["office"],
         tree["district"],

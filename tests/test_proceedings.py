@@ -46,7 +46,7 @@ from requests_app.services.proceedings import (
 )
 from requests_app.services.proceedings_sweep import proceedings_sweep
 from tests.clock_calendars import at, case_received, d, load_official, official_calendar
-from tests.factories import caseworker
+from tests.factories import case_in_state, caseworker
 
 CAL = official_calendar(2018, 2019, 2024, 2025, 2026)
 
@@ -457,6 +457,11 @@ def test_complaints_only_go_to_a_supervising_office(calendars, tree, office):
         complaint_receive(
             actor=dept_worker, agency=office, filed_on=d("2025-04-01"), summary="投诉"
         )
+    office_worker = caseworker(office, Role.HANDLER)
+    with pytest.raises(InvalidInput):  # nor does the office its own government (the one above)
+        complaint_receive(
+            actor=office_worker, agency=tree["city"], filed_on=d("2025-04-01"), summary="投诉"
+        )
     district_worker = caseworker(tree["district"], Role.HANDLER)
     complaint = complaint_receive(
         actor=district_worker,
@@ -752,3 +757,35 @@ def test_the_staff_api_receives_a_complaint(calendars, tree, office):
         ).status_code
         == 400
     )
+
+
+def test_the_supervising_office_names_a_case_it_cannot_open(calendars, tree, office):
+    """The city office's handler sees only the office's own cases, yet receives a complaint
+    about a department's case by its id; another agency's or a missing id is a 400 on
+    ``case``, and a user who may not receive the complaint learns nothing of the case."""
+    dept_approver = caseworker(tree["dept"], Role.APPROVER, username="dept-approver")
+    dept_case = case_in_state(S.PROCESSING, agency=tree["dept"], actor=dept_approver)
+    office_case = case_in_state(
+        S.PROCESSING, agency=office, actor=caseworker(office, Role.APPROVER, username="o-appr")
+    )
+    handler = caseworker(office, Role.HANDLER, username="office-handler")
+    client = _client(handler)
+    assert client.get(f"/api/v1/staff/cases/{dept_case.pk}/").status_code == 404
+    body = {"agency": "city-finance", "filed_on": "2025-04-01", "summary": "逾期未答复"}
+    for wrong in (office_case.pk, 999_999):
+        response = client.post("/api/v1/staff/complaints/", {**body, "case": wrong}, format="json")
+        assert response.status_code == 400, response.content
+        assert list(response.json()["fields"]) == ["case"]
+    response = client.post(
+        "/api/v1/staff/complaints/", {**body, "case": dept_case.pk}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["received_by"] == "city-office"
+    assert dept_case.events.filter(kind="complaint_received").count() == 1
+    registrar = _client(caseworker(tree["dept"], Role.REGISTRAR, username="dept-registrar"))
+    for case_id in (dept_case.pk, 999_999):
+        response = registrar.post(
+            "/api/v1/staff/complaints/", {**body, "case": case_id}, format="json"
+        )
+        assert response.status_code == 403
+    assert Complaint.objects.count() == 1

@@ -174,14 +174,15 @@ def may_record_complaints(user) -> bool:
 
 def complaint_subjects(offices: list[Agency]) -> list[Agency]:
     """The agencies one of ``offices`` ``supervises`` (Arts 47, 51), in tree order: those
-    under an office, and for a government's office those under its government."""
-    office_paths = {office.path: office.pk for office in offices}
-    governments: dict[str, set[int]] = {}
-    for office in offices:
-        if office.kind == AgencyKind.OFFICE and office.parent_id:
-            governments.setdefault(office.parent.path, set()).add(office.pk)
+    under an office, and for a government's office those under its government (the service's
+    rule itself, asked of the agencies within reach)."""
+    governments = {
+        office.parent.path
+        for office in offices
+        if office.kind == AgencyKind.OFFICE and office.parent_id
+    }
     roots: list[str] = []
-    for root in sorted({*office_paths, *governments}):
+    for root in sorted({*(office.path for office in offices), *governments}):
         if not any(root.startswith(kept) for kept in roots):
             roots.append(root)
     if not roots:
@@ -189,16 +190,10 @@ def complaint_subjects(offices: list[Agency]) -> list[Agency]:
     reach = Q()
     for root in roots:
         reach |= Q(path__startswith=root)
-
-    def supervised(agency: Agency) -> bool:
-        paths = agency.ancestors_and_self_paths()
-        return any(
-            office_paths.get(p, agency.pk) != agency.pk or governments.get(p, set()) - {agency.pk}
-            for p in paths
-        )
-
     return [
-        agency for agency in Agency.objects.filter(reach).order_by("path") if supervised(agency)
+        agency
+        for agency in Agency.objects.filter(reach).order_by("path")
+        if any(supervises(office, agency) for office in offices)
     ]
 
 

@@ -537,8 +537,8 @@ class ComplaintListView(StaffView):
         data["agency"] = _agency(data["agency"], "agency")
         if "received_by" in data:
             data["received_by"] = _agency(data["received_by"], "received_by")
-        if "case" in data:
-            data["case"] = _visible_case(request, data["case"])
+        # ``case`` stays an id: the supervising office may name a case it cannot open, and the
+        # service looks it up within the agency once the office's right is established.
         complaint = proceeding_services.complaint_receive(actor=request.user, **data)
         return Response(ComplaintOutputSerializer(complaint).data, status=status.HTTP_201_CREATED)
 

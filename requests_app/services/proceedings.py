@@ -708,14 +708,15 @@ COMPLAINT_ROLES = {Role.SUPERVISOR, Role.HANDLER, Role.APPROVER, Role.ADMINISTRA
 def supervises(office: Agency, agency: Agency) -> bool:
     """May ``office`` receive complaints about ``agency``? Its ancestors may (上一级行政机关),
     and so may a government's office (政府信息公开工作主管部门) for the agencies under that
-    government (Arts 47, 51)."""
+    government (Arts 47, 51) — not for that government itself, nor for itself: a complaint
+    about a government goes to the government above it."""
     if agency.path.startswith(office.path) and office.pk != agency.pk:
         return True
     return bool(
         office.kind == AgencyKind.OFFICE
         and office.parent_id
         and agency.path.startswith(office.parent.path)
-        and agency.pk != office.pk
+        and agency.pk not in (office.pk, office.parent_id)
     )
 
 
@@ -756,12 +757,16 @@ def complaint_receive(
     kind: str = ComplaintKind.COMPLAINT,
     complainant: str = "",
     summary: str = "",
-    case: Case | None = None,
+    case: Case | int | None = None,
     effective_at=None,
 ) -> Complaint:
     """A supervising office receives a 投诉 or 举报 about ``agency`` (Arts 47, 51), optionally
     about one of its cases (which then gets a ``complaint_received`` event). Counted in the
-    report of the year filed. Raises InvalidInput, ActionForbidden."""
+    report of the year filed. Raises InvalidInput, ActionForbidden.
+
+    ``case`` may be given by id: the supervising office names a case of the agency it may not
+    otherwise open. It is looked up only once the office's right to receive the complaint is
+    established, and a missing id and another agency's case get the same answer."""
     if received_by is None:
         worker = caseworker_of(actor)
         if worker is None:
@@ -783,7 +788,12 @@ def complaint_receive(
         )
     if kind not in ComplaintKind.values:
         raise InvalidInput("类型无效。", "Unknown kind.", fields={"kind": ["invalid_choice"]})
-    if case is not None and case.agency_id != agency.pk:
+    if isinstance(case, int):
+        case = Case.objects.filter(pk=case, agency=agency).first()
+        named_elsewhere = case is None  # missing, or another agency's: the same answer
+    else:
+        named_elsewhere = case is not None and case.agency_id != agency.pk
+    if named_elsewhere:
         raise InvalidInput(
             "所涉申请不属于被投诉机关。",
             "The case does not belong to that agency.",
