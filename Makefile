@@ -37,7 +37,7 @@ lint: install
 
 # Explore the API with new random examples (the suite's fuzz runs are derandomized).
 fuzz: install
-	FUZZ_RANDOM=1 $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics tests/test_api_schema.py
+	FUZZ_RANDOM=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_api_schema.py tests/test_api_fuzz_all.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
