@@ -121,6 +121,35 @@ def test_submit_to_an_agency_with_automatic_confirmation_is_registered(client, o
     assert case.state == S.REGISTERED
 
 
+@pytest.mark.parametrize("auto_confirm", [False, True])
+def test_the_answer_is_what_the_documented_serializer_gives(client, office, auto_confirm):
+    """The view builds the 201 body directly (no serializer per submission): it must be the
+    dict ApplicationCreateOutputSerializer, which the schema documents, makes of the case, and
+    the stored replay body the same."""
+    from requests_app.api.serializers import (
+        ApplicationCreateOutputSerializer,
+        agency_brief,
+        labeled,
+    )
+
+    office.auto_confirm_receipt = auto_confirm
+    office.save()
+    response = submit(client, payload(), **{"Idempotency-Key": "shape-1"})
+
+    case = Case.objects.get()
+    documented = ApplicationCreateOutputSerializer(
+        {
+            "tracking_number": case.tracking_number,
+            "access_code": response.json()["access_code"],
+            "state": labeled(S, case.state),
+            "submitted_at": case.submitted_at,
+            "agency": agency_brief(office),
+        }
+    ).data
+    assert response.json() == json.loads(json.dumps(documented))
+    assert IdempotencyRecord.objects.get().response_body == response.json()
+
+
 BAD_INPUT = [
     ("missing name", {"applicant_name": None}, "applicant_name", "该字段是必填项。"),
     ("blank name", {"applicant_name": "  "}, "applicant_name", "该字段不能为空。"),

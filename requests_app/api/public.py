@@ -8,6 +8,7 @@ failure counts against the client's ``tracking_failure`` throttle.
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.fields import DateTimeField
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +20,6 @@ from requests_app.api.common import (
     body_fingerprint,
     error_responses,
     idempotency_key,
-    jsonable,
 )
 from requests_app.api.serializers import (
     AgencyOutputSerializer,
@@ -85,16 +85,7 @@ class ApplicationCreateView(PublicView):
 
         def run():
             case, access_code = case_submit(agency=agency, fields=fields)
-            body = ApplicationCreateOutputSerializer(
-                {
-                    "tracking_number": case.tracking_number,
-                    "access_code": access_code,
-                    "state": labeled(CaseState, case.state),
-                    "submitted_at": case.submitted_at,
-                    "agency": agency_brief(agency),
-                }
-            ).data
-            return 201, jsonable(body), case
+            return 201, submission_answer(case, access_code, agency), case
 
         status, body, replayed = idempotent(
             scope=SUBMISSION_SCOPE, key=key, fingerprint=body_fingerprint(request.data), run=run
@@ -103,6 +94,22 @@ class ApplicationCreateView(PublicView):
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+_DATETIME = DateTimeField()
+
+
+def submission_answer(case: Case, access_code: str, agency: Agency) -> dict:
+    """The 201 body, in the shape of ``ApplicationCreateOutputSerializer`` (the schema's) and
+    in plain JSON types, fit to store for a replay. Built directly: the serializer gives the
+    same dict, but copies its nested fields on every submission."""
+    return {
+        "tracking_number": case.tracking_number,
+        "access_code": access_code,
+        "state": labeled(CaseState, str(case.state)),
+        "submitted_at": _DATETIME.to_representation(case.submitted_at),
+        "agency": agency_brief(agency),
+    }
 
 
 def application_status(case: Case) -> dict:
