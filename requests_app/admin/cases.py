@@ -53,6 +53,7 @@ from .display import (
 )
 from .forms import ACTION_FORMS, IntakeForm
 from .legal import LEGAL_ACTIONS, LETTER_CONTENT_TYPES, legal_panels, legal_target
+from .submit import invalid_on_field, run_service
 
 audit_log = logging.getLogger("requests_app.audit")
 
@@ -471,8 +472,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                         pages=bound.cleaned_data.get("pages"),
                     )
                 except InvalidInput as exc:
-                    named = [name for name in exc.fields if name in bound.fields]
-                    bound.add_error(named[0] if named else None, exc.message)
+                    invalid_on_field(bound, exc)
             return self._render_action_form(request, case, action.label, bound, extra)
         return self._action_form(
             request,
@@ -491,21 +491,9 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         if request.method == "POST":
             bound = form(request.POST)
             if bound.is_valid():
-                try:
-                    run(bound)
-                except CaseNotFound as exc:
-                    raise Http404(exc.message) from exc
-                except InvalidInput as exc:
-                    named = [name for name in exc.fields if name in bound.fields]
-                    bound.add_error(named[0] if named else None, exc.message)
-                except ServiceError as exc:
-                    # A refused transition, a missing permission, or someone else acted first:
-                    # back to the page, which shows the case as it is now.
-                    messages.error(request, exc.message)
-                    return redirect(change_url)
-                else:
-                    messages.success(request, f"已完成“{label}”。")
-                    return redirect(change_url)
+                done = run_service(request, bound, run, label=label, back_url=change_url)
+                if done is not None:
+                    return done
         else:
             if not offered:
                 messages.error(request, f"当前不能对该申请执行“{label}”。")
@@ -565,8 +553,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                         effective_at=data.get("effective_at"),
                     )
                 except InvalidInput as exc:
-                    named = [name for name in exc.fields if name in form.fields]
-                    form.add_error(named[0] if named else None, exc.message)
+                    invalid_on_field(form, exc)
                 except ServiceError as exc:
                     messages.error(request, exc.message)
                 else:

@@ -53,7 +53,7 @@ from requests_app.models import (
     Review,
 )
 from requests_app.permissions import caseworker_of, visible_cases_filter
-from requests_app.services.errors import InvalidInput, ServiceError
+from requests_app.services.errors import ServiceError
 from requests_app.services.letters import (
     letter_serve,
     letter_template_check,
@@ -69,6 +69,7 @@ from requests_app.services.proceedings import (
 from .access import CaseworkerAccessMixin, is_admin_user, is_administrator
 from .agencies import administered_agencies
 from .legal import LEGAL_ACTIONS, ComplaintHandleForm, ComplaintReceiveForm
+from .submit import run_service
 
 
 class ReadOnlyLegalAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
@@ -243,12 +244,6 @@ class ComplaintRecordForm(ComplaintReceiveForm):
         return data
 
 
-def _invalid_on_field(form, exc: InvalidInput) -> None:
-    """The service's InvalidInput on the field it names, as on the case page."""
-    named = [name for name in exc.fields if name in form.fields]
-    form.add_error(named[0] if named else None, exc.message)
-
-
 # Who may handle a complaint, and when: the case page's own rule (the receiving office's
 # people, ``may_receive_complaints``; not yet handled), which takes no case.
 HANDLE = LEGAL_ACTIONS["complaint_handle"]
@@ -357,18 +352,16 @@ class ComplaintAdmin(ReadOnlyLegalAdmin):
         if request.method == "POST":
             form = ComplaintRecordForm(request.POST, user=request.user, offices=offices)
             if form.is_valid():
-                try:
-                    complaint = complaint_receive(actor=request.user, **form.service_kwargs())
-                except InvalidInput as exc:
-                    _invalid_on_field(form, exc)
-                except ServiceError as exc:
-                    messages.error(request, exc.message)
-                    return redirect(changelist_url)
-                else:
-                    messages.success(request, "已完成“登记投诉举报”。")
-                    return redirect(
-                        reverse("admin:requests_app_complaint_change", args=[complaint.pk])
-                    )
+                done = run_service(
+                    request,
+                    form,
+                    lambda f: complaint_receive(actor=request.user, **f.service_kwargs()),
+                    label="登记投诉举报",
+                    back_url=changelist_url,
+                    done_url=lambda c: reverse("admin:requests_app_complaint_change", args=[c.pk]),
+                )
+                if done is not None:
+                    return done
         else:
             form = ComplaintRecordForm(user=request.user, offices=offices)
         return self._render_form(request, form, title="登记投诉举报", back_url=changelist_url)
@@ -398,18 +391,17 @@ class ComplaintAdmin(ReadOnlyLegalAdmin):
         if request.method == "POST":
             form = ComplaintHandleForm(request.POST, case=None, user=request.user, target=complaint)
             if form.is_valid():
-                try:
-                    complaint_handle(
-                        complaint=complaint, actor=request.user, **form.service_kwargs()
-                    )
-                except InvalidInput as exc:
-                    _invalid_on_field(form, exc)
-                except ServiceError as exc:
-                    messages.error(request, exc.message)
-                    return redirect(change_url)
-                else:
-                    messages.success(request, "已完成“处理投诉举报”。")
-                    return redirect(change_url)
+                done = run_service(
+                    request,
+                    form,
+                    lambda f: complaint_handle(
+                        complaint=complaint, actor=request.user, **f.service_kwargs()
+                    ),
+                    label="处理投诉举报",
+                    back_url=change_url,
+                )
+                if done is not None:
+                    return done
         elif not HANDLE.applies(request.user, None, complaint):
             messages.error(request, "该投诉举报已处理。")
             return redirect(change_url)
