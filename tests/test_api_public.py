@@ -209,6 +209,8 @@ BAD_INPUT = [
         "“robot” 不是合法选项。",
     ),
     ("unknown id type", {"id_type": "library_card"}, "id_type", "“library_card” 不是合法选项。"),
+    # The id_number check looks at the raw id_type: a list must not reach a set lookup.
+    ("id type a list", {"id_type": ["mainland_id"]}, "id_type", "“['mainland_id']” 不是合法选项。"),
     (
         "unknown form",
         {"information_form": "hologram"},

@@ -7,7 +7,6 @@ gets back.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -149,6 +148,11 @@ def agency_brief(agency: Agency) -> dict:
 
 
 # --- the applicant's fields, shared by the public submission and counter intake ---------------
+# ``IdType.values`` builds a new list on each use. A tuple, not a set: the raw input tested
+# against it may be a list or an object, which a set cannot hash.
+_ID_TYPES = tuple(IdType.values)
+
+
 class ApplicantFieldsInputSerializer(serializers.Serializer):
     """What Art 29 ¶2 requires of an application: who (name, 身份证明, contact), what
     information, and in which form and way it is wanted."""
@@ -185,7 +189,7 @@ class ApplicantFieldsInputSerializer(serializers.Serializer):
         # Checked by the document type (the mainland ID's and the credit code's checksums);
         # an invalid id_type is reported on its own field.
         id_type = self.initial_data.get("id_type") if isinstance(self.initial_data, dict) else None
-        if id_type not in IdType.values:
+        if id_type not in _ID_TYPES:
             return value
         return _checked(validation.id_number, id_type, value)
 
@@ -217,10 +221,19 @@ class _ShallowFieldCopies:
     its validation time, on every request. A flat field keeps no per-request state of its own:
     ``bind()`` sets its name and parent on the copy, and its validators, choices and error
     messages are only read while validating. Only for serializers whose fields are all flat
-    (no nested serializer, no ``many=True``)."""
+    (no nested serializer, no ``many=True``).
+
+    The copy is ``copy.copy``'s, written out: a new instance of the class with the same
+    attributes. ``copy.copy`` reaches it through the generic pickle protocol, which took three
+    quarters of the time of the copies (16 fields, on every submission)."""
 
     def get_fields(self):
-        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+        fields = {}
+        for name, field in self._declared_fields.items():
+            shallow = object.__new__(type(field))
+            shallow.__dict__.update(field.__dict__)
+            fields[name] = shallow
+        return fields
 
 
 # --- public: submission and tracking -----------------------------------------------------------
