@@ -876,3 +876,34 @@ def test_concurrent_actions_one_wins_one_conflicts(action, office, approver):
     assert sorted(statuses) == [200, 409]
     assert kinds(case).count(action) == 1
     assert CaseEvent.objects.filter(case=case, kind=action).count() == 1
+
+
+# --- the list's query plan (PostgreSQL) ----------------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.skipif(not _is_postgres(), reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+def test_a_list_page_is_read_in_index_order(office):
+    """The list shows an agency's cases newest first. PostgreSQL reads a page of them from the
+    case_agency_newest index in that order; without it, it sorted all the agency's cases for
+    every page (about 100 ms with 70,000 cases, the bench's list after its submissions)."""
+    from requests_app.selectors import case_list
+
+    approver = caseworker(office, Role.APPROVER)
+    now = timezone.now()
+    Case.objects.bulk_create(
+        Case(
+            agency=office,
+            channel=Channel.ONLINE,
+            submitted_at=now - dt.timedelta(minutes=n),
+            tracking_number=f"GKPLAN{n:06d}",
+            **application_fields(),
+        )
+        for n in range(2000)
+    )
+    page = case_list(user=approver)[:50]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE requests_app_case")
+        sql, params = page.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Index Scan using case_agency_newest" in plan, plan
+    assert "Sort" not in plan, plan
