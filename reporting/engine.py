@@ -14,9 +14,10 @@ that date and 31 Dec:
 
 - new (一): R in the year;
 - carried in (二): R before 1 Jan and not concluded before 1 Jan;
-- concluded (三): concluded in [1 Jan, known_until], except an application withdrawn before
-  its receipt (no R: never received, 条例 Art 31), which counts nowhere;
+- concluded (三): concluded in [1 Jan, known_until];
 - carried out (四): R on or before 31 Dec and not concluded by known_until;
+- an application withdrawn before its receipt (no R, or concluded before the R automatic
+  confirmation fixed ahead: never received, 条例 Art 31) counts nowhere, in no measure;
 - reviews and lawsuits (first instance): filed in the year, with the result known at C
   (decided after C's date ⇒ ``pending``); complaints: filed in the year; fees: the paid,
   unwaived fee notices paid in [1 Jan, known_until].
@@ -145,10 +146,13 @@ def scope_q(agency: Agency, include_descendants: bool, prefix: str = "") -> Q:
     return Q(**{f"{prefix}agency_id": agency.pk})
 
 
-# 条例 Art 31: an application withdrawn before its receipt was confirmed (withdrawn from
-# ``submitted``) has a conclusion date but no R: it was never received, so it counts nowhere
-# in the report, not in 三 either, and is no hole in the history.
-NEVER_RECEIVED = Q(received_on__isnull=True, outcome="withdrawn")
+# 条例 Art 31: an application withdrawn before its receipt — withdrawn from ``submitted`` (no
+# R), or before the R that automatic confirmation fixed on the next working day (a day-off
+# submission withdrawn before that day: concluded before R) — was never received. It counts
+# nowhere in the report (not in 一, 三 or 四) and is no hole in the history.
+NEVER_RECEIVED = Q(outcome="withdrawn") & (
+    Q(received_on__isnull=True) | Q(concluded_on__lt=F("received_on"))
+)
 
 
 def measure_q(measure: Measure, period: Period) -> Q:
@@ -156,13 +160,14 @@ def measure_q(measure: Measure, period: Period) -> Q:
     start, end, known = period.start, period.end, period.known_until
     open_after = Q(concluded_on__isnull=True)
     if measure == Measure.NEW:
-        return Q(received_on__gte=start, received_on__lte=end)
+        return Q(received_on__gte=start, received_on__lte=end) & ~NEVER_RECEIVED
     if measure == Measure.CARRIED_IN:
+        # A case concluded before R is concluded before the year too: no NEVER_RECEIVED test.
         return Q(received_on__lt=start) & (open_after | Q(concluded_on__gte=start))
     if measure == Measure.CONCLUDED:
         return Q(concluded_on__gte=start, concluded_on__lte=known) & ~NEVER_RECEIVED
     if measure == Measure.CARRIED_OUT:
-        return Q(received_on__lte=end) & (open_after | Q(concluded_on__gt=known))
+        return Q(received_on__lte=end) & (open_after | Q(concluded_on__gt=known)) & ~NEVER_RECEIVED
     raise ValueError(f"{measure} is not a case measure")
 
 

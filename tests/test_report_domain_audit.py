@@ -321,6 +321,43 @@ def test_automatic_confirmation_dates_r_by_the_local_submission_day(calendars, c
     assert totals(t3(2025), *HEAD) == [1, 1, 0, 2]
 
 
+@pytest.mark.parametrize("code", ["legacy2014", "gov2019", "gov2021"])
+def test_withdrawn_before_an_automatic_r_was_never_received(db, city, code):
+    # Automatic confirmation dates R on the next working day when an application arrives on
+    # a day off (DOMAIN.md §1 Decision). 31 Dec 2018 and 1 Jan 2019 were holidays: R is
+    # 2 January. Withdrawn the same evening, the application was never received (Art 31).
+    load_official(2018, 2019)
+    office = city["office"]
+    office.auto_confirm_receipt = True
+    office.save()
+
+    def submit_and_withdraw(submitted, withdrawn):
+        case, _ = case_submit(agency=office, fields=application_fields(), submitted_at=submitted)
+        return svc.case_withdraw(case=case, actor=None, effective_at=withdrawn)
+
+    crossing = submit_and_withdraw(dt.datetime(2018, 12, 31, 20, tzinfo=SH),
+                                   dt.datetime(2018, 12, 31, 22, tzinfo=SH))  # fmt: skip
+    within = submit_and_withdraw(dt.datetime(2019, 1, 5, 20, tzinfo=SH),  # a Saturday
+                                 dt.datetime(2019, 1, 6, 9, tzinfo=SH))  # fmt: skip
+    assert (crossing.received_on, crossing.concluded_on) == (D(2019, 1, 2), D(2018, 12, 31))
+    assert (within.received_on, within.concluded_on) == (D(2019, 1, 7), D(2019, 1, 6))
+    case_row(office, received_on=D(2019, 1, 8), concluded_on=D(2019, 1, 9), outcome="withdrawn")
+    for year in (2018, 2019):
+        result = report(year, format=code)
+        assert result.failed_checks == [], (year, result.failed_checks)
+        counted = 1 if year == 2019 else 0  # only the withdrawal after R
+        if code == "legacy2014":
+            cells = result.cells
+            assert [cells[k] for k in ("received_total", "received_online", "concluded_total",
+                    "replied_other")] == [counted] * 4  # fmt: skip
+        else:
+            assert totals(result.cells["table3"], *HEAD) == [counted, 0, counted, 0]
+        inputs = ReportInputs.build(year=year, agency="city", format=code)
+        first = "received_total" if code == "legacy2014" else "new_received"
+        for key in (first, "concluded_total"):
+            assert cell_queryset(inputs, key).count() == counted, (year, key)
+
+
 # --- 补正, abandonment and reopening across the year end ----------------------------------------
 
 
@@ -584,7 +621,8 @@ case_st = st.fixed_dictionaries(
     {
         "place": st.integers(0, 2),
         "received": st.one_of(st.none(), st.integers(0, 600)),  # None: never received
-        "duration": st.one_of(st.none(), st.integers(0, 150)),  # None: still open
+        # None: still open; below 0: withdrawn before an R fixed ahead (automatic confirmation)
+        "duration": st.one_of(st.none(), st.integers(-3, 150)),
         "outcome": st.sampled_from(OUTCOMES),
         "type": st.sampled_from(APPLICANT_COLUMNS),
         "channel": st.sampled_from(Channel.values),
@@ -615,6 +653,8 @@ def _write(places, spec):
         received = _day(spec["received"])
         concluded = None if spec["duration"] is None else received + dt.timedelta(spec["duration"])
         outcome = spec["outcome"] if concluded else ""
+        if concluded and concluded < received:
+            outcome = "withdrawn"  # nothing else concludes a case before its R
     case = case_row(
         places[spec["place"]], received_on=received, concluded_on=concluded, outcome=outcome,
         applicant_type=spec["type"], channel=spec["channel"], is_extended=spec["extended"],
@@ -665,7 +705,9 @@ def _oracle(records, year, cutoff_day, in_scope):
         if not in_scope(rec["place"]):
             continue
         r, c = rec["R"], rec["concluded"]
-        if r is not None:
+        # Withdrawn before receipt: never received (Art 31), in no case measure.
+        never_received = rec["outcome"] == "withdrawn" and (r is None or c < r)
+        if r is not None and not never_received:
             if start <= r <= end:
                 add("new_received", rec)
                 flat["received_total"] += 1
