@@ -155,6 +155,14 @@ NEVER_RECEIVED = Q(outcome="withdrawn") & (
 )
 
 
+def never_received(outcome: str, received_on, concluded_on) -> bool:
+    """``NEVER_RECEIVED`` for one case's values, for checks made in Python (the stale flag
+    compares a case before and after a change)."""
+    if outcome != "withdrawn":
+        return False
+    return received_on is None or concluded_on is not None and concluded_on < received_on
+
+
 def measure_q(measure: Measure, period: Period) -> Q:
     """The cases a case measure selects in ``period`` (DOMAIN.md §5)."""
     start, end, known = period.start, period.end, period.known_until

@@ -14,7 +14,7 @@ from django.utils import timezone
 from requests_app.models import Agency, Case
 from requests_app.services.errors import ActionForbidden, ServiceError
 
-from .engine import Period, ReportInputs, ReportResult, compute_report
+from .engine import Period, ReportInputs, ReportResult, compute_report, never_received
 from .formats import Format
 from .models import AnnualReport, ReportStatus
 from .permissions import may_act_on_agency
@@ -309,7 +309,7 @@ def _counted_as(values: dict, report: AnnualReport, paths: dict[int, str]) -> tu
         else values["agency_id"] == report.agency_id
     )
     received, concluded = values["received_on"], values["concluded_on"]
-    if not in_scope or received is None and values["outcome"] == "withdrawn":
+    if not in_scope or never_received(values["outcome"], received, concluded):
         return None  # out of scope, or withdrawn before receipt (never received, Art 31)
     period = Period(report.year, report.cutoff)
     start, end, known = period.start, period.end, period.known_until

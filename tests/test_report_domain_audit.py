@@ -358,6 +358,28 @@ def test_withdrawn_before_an_automatic_r_was_never_received(db, city, code):
             assert cell_queryset(inputs, key).count() == counted, (year, key)
 
 
+def test_the_stale_check_knows_never_received_as_the_engine_does(db, city):
+    """The stale flag compares a case's values in Python (``never_received``); it must agree
+    with the engine's ``NEVER_RECEIVED`` filter on every combination."""
+    from reporting.engine import NEVER_RECEIVED, never_received
+    from requests_app.models import Case
+
+    office = city["office"]
+    combos = []
+    for outcome in ("withdrawn", "disclosed", ""):
+        for received in (None, D(2019, 1, 7)):
+            for concluded in (None, D(2019, 1, 6), D(2019, 1, 7), D(2019, 1, 8)):
+                row = case_row(
+                    office, received_on=received, concluded_on=concluded, outcome=outcome
+                )
+                combos.append((row.pk, row.outcome, received, concluded))
+    excluded = set(Case.objects.filter(NEVER_RECEIVED).values_list("pk", flat=True))
+    for pk, outcome, received, concluded in combos:
+        assert never_received(outcome, received, concluded) == (pk in excluded), (
+            outcome, received, concluded
+        )  # fmt: skip
+
+
 # --- 补正, abandonment and reopening across the year end ----------------------------------------
 
 
