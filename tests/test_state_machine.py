@@ -175,3 +175,13 @@ def test_reopen_clears_the_outcome_and_a_new_reply_concludes_again(office, appro
     event = case.events.get(kind=EventKind.REOPEN)
     assert event.data["previous_outcome"] == Outcome.DISCLOSED
     assert event.reason == "复议机关责令重新答复"
+
+
+def test_the_case_names_its_state_fields_as_django_fsm_would():
+    """``Case.state_fields`` answers without testing every field of the model (it runs for
+    every case built); it must still be what django-fsm's own search finds, so that its
+    concurrent-transition guard on save covers the same fields."""
+    from django_fsm import FSMFieldMixin
+
+    found = [field for field in Case._meta.fields if isinstance(field, FSMFieldMixin)]
+    assert list(Case().state_fields) == found == [Case._meta.get_field("state")]
