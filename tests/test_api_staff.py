@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import json
 import os
 import threading
 
@@ -247,6 +248,25 @@ def test_list_shows_personal_data_to_those_allowed(cases, office):
         if i["id"] == cases["processing"].pk
     )
     assert (item["id_number"], item["phone"]) == (cases["processing"].id_number, "13900139000")
+
+
+@pytest.mark.parametrize("show_personal_data", [False, True])
+def test_list_items_are_what_freshly_built_fields_give(cases, office, show_personal_data):
+    """The list's serializer builds its fields once per process and hands each page shallow
+    copies: every page, the first and the later ones, must be what DRF's own fields, built
+    afresh, make of the same cases."""
+    from requests_app.api.serializers import CaseListOutputSerializer, _CaseOutputBase
+
+    class Fresh(_CaseOutputBase):
+        Meta = CaseListOutputSerializer.Meta
+
+    reader = caseworker(
+        office, Role.HANDLER, username="reader", can_view_personal_data=show_personal_data
+    )
+    pages = [client_for(reader).get(LIST).json()["results"] for _ in range(2)]
+    visible = Case.objects.filter(agency=office).select_related("agency", "handler")
+    expected = Fresh(visible, many=True, context={"show_personal_data": show_personal_data}).data
+    assert pages[0] == pages[1] == json.loads(json.dumps(expected))
 
 
 def test_list_query_count_does_not_grow_with_rows(tree, approver):
