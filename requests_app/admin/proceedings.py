@@ -227,13 +227,10 @@ class ComplaintRecordForm(ComplaintReceiveForm):
         return self.cleaned_data.get("case", "").strip().upper()
 
     def clean(self):
+        # Whether the office supervises the agency is the service's check; its refusal comes
+        # back on the agency field (``run_service``).
         data = super().clean()
-        office, agency = data.get("received_by"), data.get("agency")
-        if office is not None and agency is not None and not supervises(office, agency):
-            self.add_error(
-                "agency", f"{office.name}不是{agency.name}的上级机关或政府信息公开工作主管部门。"
-            )
-            agency = None
+        agency = data.get("agency")
         number = data.get("case")
         data["case"] = None
         if number and agency is not None:
