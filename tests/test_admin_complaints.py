@@ -43,6 +43,19 @@ def dept_case(tree, dept_approver):
     return case_received(tree["dept"], dept_approver, "2026-03-02")
 
 
+@pytest.fixture
+def complaint(tree, office, office_handler, dept_case):
+    """The office's complaint about the department's case, received on 1 April, unhandled."""
+    return complaint_receive(
+        actor=office_handler,
+        agency=tree["dept"],
+        received_by=office,
+        filed_on=d("2026-04-01"),
+        summary="答复不当",
+        case=dept_case,
+    )
+
+
 def change_url(complaint) -> str:
     return reverse("admin:requests_app_complaint_change", args=[complaint.pk])
 
@@ -231,17 +244,7 @@ def test_the_city_office_records_and_handles_complaints(
     assert Complaint.objects.count() == 2
 
 
-def test_the_handle_form_page_shows_bad_input_on_its_field(
-    client, tree, office, office_handler, dept_case
-):
-    complaint = complaint_receive(
-        actor=office_handler,
-        agency=tree["dept"],
-        received_by=office,
-        filed_on=d("2026-04-01"),
-        summary="答复不当",
-        case=dept_case,
-    )
+def test_the_handle_form_page_shows_bad_input_on_its_field(client, office_handler, complaint):
     client.force_login(office_handler)
     before = snapshot()
     response = client.post(handle_url(complaint), {"handled_on": "2026-03-31", "result": "结案"})
@@ -346,16 +349,8 @@ def test_who_may_not_record_sees_no_button_and_gets_403(client, tree, office, ag
 
 
 def test_who_may_not_handle_sees_no_form_and_gets_403(
-    client, tree, office, office_handler, dept_approver, dept_case
+    client, tree, office, dept_approver, complaint
 ):
-    complaint = complaint_receive(
-        actor=office_handler,
-        agency=tree["dept"],
-        received_by=office,
-        filed_on=d("2026-04-01"),
-        summary="答复不当",
-        case=dept_case,
-    )
     registrar = caseworker(office, Role.REGISTRAR, username="office-registrar")
     dept_handler = caseworker(tree["dept"], Role.HANDLER, username="dept-handler")
     before = snapshot()
