@@ -24,6 +24,15 @@ def agency(
     return Agency.objects.create(code=code, name=name or code, parent=parent, kind=kind)
 
 
+def city_tree() -> dict[str, Agency]:
+    """A city government with its office, a district and the district's street."""
+    city = agency("city", kind="government", name="安顺市人民政府")
+    office = agency("city-office", city, kind="office", name="安顺市人民政府办公室")
+    district = agency("xixiu", city, kind="district", name="西秀区人民政府")
+    street = agency("xixiu-nanhua", district, kind="street", name="南华街道")
+    return {"city": city, "office": office, "district": district, "street": street}
+
+
 def case_row(
     agency: Agency,
     *,

@@ -26,7 +26,7 @@ from requests_app.services.intake import case_intake, case_submit
 from requests_app.services.proceedings import review_decide, review_file
 from tests.clock_calendars import load_official
 from tests.factories import application_fields
-from tests.report_helpers import agency, case_row
+from tests.report_helpers import case_row, city_tree
 
 D = dt.date
 SH = ZoneInfo("Asia/Shanghai")
@@ -211,11 +211,7 @@ def test_legacy2014_rows_are_domain_tables_rows():
 
 @pytest.fixture
 def city(db):
-    city = agency("city", kind="government", name="安顺市人民政府")
-    office = agency("city-office", city, kind="office", name="安顺市人民政府办公室")
-    district = agency("xixiu", city, kind="district", name="西秀区人民政府")
-    street = agency("xixiu-nanhua", district, kind="street", name="南华街道")
-    return {"city": city, "office": office, "district": district, "street": street}
+    return city_tree()
 
 
 @pytest.fixture

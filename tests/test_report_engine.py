@@ -17,7 +17,7 @@ from reporting.engine import (
 from reporting.formats import FORMATS, format_for_year, gov2019, gov2021, legacy2014
 from reporting.formats.base import ALL_OUTCOMES, APPLICANT_COLUMNS
 from requests_app.models import Complaint, FeeNotice, Lawsuit, Review
-from tests.report_helpers import agency, case_row
+from tests.report_helpers import case_row, city_tree
 
 D = dt.date
 SH = ZoneInfo("Asia/Shanghai")
@@ -29,11 +29,7 @@ def report(year, code="city", **kwargs):
 
 @pytest.fixture
 def city(db):
-    city = agency("city", kind="government", name="安顺市人民政府")
-    office = agency("city-office", city, kind="office", name="安顺市人民政府办公室")
-    district = agency("xixiu", city, kind="district", name="西秀区人民政府")
-    street = agency("xixiu-nanhua", district, kind="street", name="南华街道")
-    return {"city": city, "office": office, "district": district, "street": street}
+    return city_tree()
 
 
 # --- formats as data ---------------------------------------------------------------------
