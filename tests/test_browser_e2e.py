@@ -50,7 +50,7 @@ pytestmark = [
     ),
 ]
 
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -102,11 +102,19 @@ class Admin:
         return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
     def click(self, element) -> None:
-        """Click something that loads a new page, and wait until the new page is there."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        """Click something that loads a new page, and wait until the new page is there.
+
+        The old page is marked in its window; the new page has no mark. (Waiting for the old
+        ``<html>`` element to go stale raced with the navigation: ChromeDriver sometimes
+        answers "Node with given id does not belong to the document" instead of "stale".)
+        Errors while the page changes under the check are retried."""
+        self.driver.execute_script("window.e2eOldPage = true")
         element.click()
-        self.wait.until(EC.staleness_of(page))
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(self.driver, WAIT, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script(
+                "return window.e2eOldPage === undefined && document.readyState === 'complete'"
+            )
+        )
 
     def click_link(self, text: str) -> None:
         self.click(self.wait.until(EC.element_to_be_clickable((By.LINK_TEXT, text))))
