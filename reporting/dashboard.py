@@ -30,14 +30,25 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from requests_app.calendars import calendar_for_agency
-from requests_app.models import Agency, Case
+from requests_app.models import Agency, CalendarDay, CalendarYear, Case
 
-from .engine import local_zone, measure_q, scope_q
+from .engine import NEVER_RECEIVED, local_zone, measure_q, scope_q
 from .formats import get_format
 from .formats.base import Measure
 
@@ -205,43 +216,146 @@ def median(distribution: dict[int, int]) -> float | None:
     return (found[0] + found[1]) / 2
 
 
+def _calendar_keys(agency: Agency, include_descendants: bool) -> tuple[dict[int, Agency], Q]:
+    """The agencies in scope whose calendar is not the national one (they, or an ancestor, have
+    calendar rows of their own), and the Q that selects their cases. Cases of every other
+    agency share the national calendar and are counted together."""
+    in_scope = list(Agency.objects.subtree(agency)) if include_descendants else [agency]
+    local_paths = set(
+        CalendarDay.objects.filter(agency__isnull=False).values_list("agency__path", flat=True)
+    ) | set(
+        CalendarYear.objects.filter(agency__isnull=False).values_list("agency__path", flat=True)
+    )
+    local = {
+        a.pk: a
+        for a in in_scope
+        if local_paths and any(p in local_paths for p in a.ancestors_and_self_paths())
+    }
+    return local, Q(agency_id__in=sorted(local))
+
+
 def _working_days(
-    agency: Agency, include_descendants: bool, months: list[Month], group_by_handler: bool
-) -> dict[tuple, dict[int, int]]:
-    """{(month label or handler id): {working days: count}} for replied cases concluded in
-    the year. The database groups by (agency, start, conclusion) so no case is loaded: a
-    year has at most a few thousand distinct date pairs per agency."""
-    concluded = Q()
-    for month in months:
-        if month.started:
-            concluded |= metric_q("concluded", month)
-    if not concluded:
-        return {}
-    group = ["agency_id", "start", "concluded_on"] + (["handler_id"] if group_by_handler else [])
+    agency: Agency, include_descendants: bool, concluded: Q, by: str
+) -> dict[object, dict[int, int]]:
+    """{month label or handler id: {working days: count}} for the replied cases ``concluded``
+    selects. The database groups by (calendar, start, conclusion[, handler]) so no case is
+    loaded: a year has a few thousand distinct date pairs per calendar."""
+    local, local_q = _calendar_keys(agency, include_descendants)
+    calendar_key = SqlCase(
+        When(local_q, then=F("agency_id")), default=Value(0), output_field=IntegerField()
+    )
+    group = ["calendar_key", "start", "concluded_on"] + (["handler_id"] if by == "handler" else [])
     rows = (
         scope_cases(agency, include_descendants)
         .filter(concluded)
         .exclude(timeliness="")
-        .annotate(start=Coalesce("restarted_on", "received_on"))
+        .annotate(start=Coalesce("restarted_on", "received_on"), calendar_key=calendar_key)
         .order_by()
         .values_list(*group)
         .annotate(n=Count("pk"))
     )
-    calendars: dict[int, object] = {}
-    in_scope = Agency.objects.subtree(agency) if include_descendants else [agency]
-    agencies = {a.pk: a for a in in_scope}
-    out: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = [row for row in rows if row[1] is not None and row[2] is not None and row[2] >= row[1]]
+    spans: dict[int, tuple[dt.date, dt.date]] = {}
+    for key, start, end, *_rest in rows:
+        low, high = spans.get(key, (start, end))
+        spans[key] = (min(low, start), max(high, end))
+    counters = {
+        key: _WorkingDayCounter(calendar_for_agency(local[key] if key else None), *span)
+        for key, span in spans.items()
+    }
+    out: dict[object, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        agency_id, start, end = row[0], row[1], row[2]
-        n = row[-1]
-        if start is None or end is None or end < start:
-            continue
-        cal = calendars.get(agency_id)
-        if cal is None:
-            cal = calendars[agency_id] = calendar_for_agency(agencies[agency_id])
-        days = cal.count_working_days(start, end)
-        key = (row[3],) if group_by_handler else (f"{end.year}-{end.month:02d}",)
-        out[key][days] += n
+        key, start, end, n = row[0], row[1], row[2], row[-1]
+        days = counters[key].count(start, end)
+        out[row[3] if by == "handler" else f"{end.year}-{end.month:02d}"][days] += n
+    return out
+
+
+class _WorkingDayCounter:
+    """``calendar.count_working_days`` for many date pairs within [low, high]: the running
+    count of working days from ``low`` is built once, so each pair is one subtraction."""
+
+    def __init__(self, calendar, low: dt.date, high: dt.date):
+        self.low = low
+        running, counts, day = 0, [0], low
+        while day < high:
+            day += dt.timedelta(days=1)
+            running += calendar.is_working_day(day)
+            counts.append(running)
+        self.counts = counts
+
+    def count(self, start: dt.date, end: dt.date) -> int:
+        """The working days d with ``start < d <= end``."""
+        if end <= start:
+            return 0
+        return self.counts[(end - self.low).days] - self.counts[(start - self.low).days]
+
+
+# Month buckets of the grouped pass: 0 = before the year, 1–12, 13 = not yet (or never).
+BEFORE, NOT_YET = 0, 13
+
+
+def _bucket(field_name: str, year: int, until: dt.date) -> SqlCase:
+    """The month of a date column within ``year`` (dates after ``until`` count as not yet)."""
+    return SqlCase(
+        When(**{f"{field_name}__isnull": True}, then=Value(NOT_YET)),
+        When(**{f"{field_name}__gt": until}, then=Value(NOT_YET)),
+        When(**{f"{field_name}__lt": dt.date(year, 1, 1)}, then=Value(BEFORE)),
+        default=ExtractMonth(field_name),
+        output_field=IntegerField(),
+    )
+
+
+def _month_counts(cases: QuerySet[Case], months: list[Month]) -> list[dict[str, int]]:
+    """Every month's received, concluded, open, overdue and on-time counts in one grouped
+    pass: the cases are grouped by the month of R, of the conclusion and of the day the reply
+    became overdue (its due date + 1), and each month's figures are sums over the groups."""
+    year, on = months[0].year, months[0].today
+    end = dt.date(year, 12, 31)
+    until = min(end, on)
+    relevant = (
+        Q(received_on__isnull=False, received_on__lte=end)
+        & (Q(concluded_on__isnull=True) | Q(concluded_on__gte=dt.date(year, 1, 1)))
+        & ~NEVER_RECEIVED
+    )
+    rows = (
+        cases.filter(relevant)
+        .annotate(
+            overdue_from=ExpressionWrapper(
+                F("reply_due_on") + dt.timedelta(days=1), output_field=DateField()
+            )
+        )
+        .annotate(
+            r=_bucket("received_on", year, end),
+            c=_bucket("concluded_on", year, until),
+            d=_bucket("overdue_from", year, until),
+            on_time=SqlCase(
+                When(timeliness__in=ON_TIME_VALUES, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by()
+        .values_list("r", "c", "d", "on_time")
+        .annotate(n=Count("pk"))
+    )
+    groups = list(rows)
+    out = []
+    for m in months:
+        k = m.month
+        figures = dict.fromkeys(METRICS, 0)
+        if m.started:
+            for r, c, d, on_time, n in groups:
+                if r == k:
+                    figures["received"] += n
+                if c == k:
+                    figures["concluded"] += n
+                    figures["on_time"] += n * on_time
+                if r <= k < c:
+                    figures["open"] += n
+                    if d <= k:
+                        figures["overdue"] += n
+        out.append(figures)
     return out
 
 
@@ -253,27 +367,22 @@ def build_dashboard(
     per_handler: bool = False,
     on: dt.date | None = None,
 ) -> Dashboard:
-    """Every figure of one agency's (or subtree's) year, in three aggregate queries (four with
-    the handlers)."""
+    """Every figure of one agency's (or subtree's) year: one grouped pass for the monthly
+    counts, one for the working days, one for the outcome mix (two more with the handlers)."""
     months = months_of(year, on)
     started = [m for m in months if m.started]
     cases = scope_cases(agency, include_descendants)
     figures = [MonthFigures(m.label) for m in months]
-    if started:
-        aggregates = {
-            f"{metric}:{m.label}": Count("pk", filter=metric_q(metric, m))
-            for m in started
-            for metric in METRICS
-        }
-        counted = cases.aggregate(**aggregates)
-        for row, m in zip(figures, months, strict=True):
-            if not m.started:
-                continue
-            for metric in METRICS:
-                setattr(row, metric, counted[f"{metric}:{m.label}"])
-    days = _working_days(agency, include_descendants, months, group_by_handler=False)
+    for row, counted in zip(figures, _month_counts(cases, months), strict=True):
+        for metric, value in counted.items():
+            setattr(row, metric, value)
+    days = (
+        _working_days(agency, include_descendants, year_q("concluded", months), by="month")
+        if started
+        else {}
+    )
     for row in figures:
-        dist = days.get((row.month,), {})
+        dist = days.get(row.month, {})
         row.median_days, row.p90_days = median(dist), percentile(dist, 0.9)
     dashboard = Dashboard(
         agency=agency,
@@ -288,17 +397,33 @@ def build_dashboard(
 
 
 def year_q(metric: str, months: list[Month]) -> Q:
-    """A figure over the whole year: concluded/on-time add up; open/overdue at the last
-    started month's end."""
+    """A figure over the whole year: received, concluded and on time over the months so far
+    (the report's own measures with the year as the period); open and overdue at the end of
+    the last month begun."""
     started = [m for m in months if m.started]
     if not started:
         return Q(pk__in=[])
+    last = started[-1]
     if metric in ("open", "overdue"):
-        return metric_q(metric, started[-1])
-    q = Q()
-    for m in started:
-        q |= metric_q(metric, m)
-    return q
+        return metric_q(metric, last)
+    year = Month(last.year, 1, last.today)
+    span = _Span(start=year.start, end=last.end, known_until=last.known_until)
+    if metric == "received":
+        return measure_q(Measure.NEW, span)
+    if metric == "concluded":
+        return measure_q(Measure.CONCLUDED, span)
+    if metric == "on_time":
+        return measure_q(Measure.CONCLUDED, span) & Q(timeliness__in=ON_TIME_VALUES)
+    raise DashboardInputError(f"没有这项指标：{metric}")
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Months 1..n of a year as one period for ``measure_q``."""
+
+    start: dt.date
+    end: dt.date
+    known_until: dt.date
 
 
 def mix_groups() -> list[tuple[str, str, frozenset[str]]]:
@@ -344,7 +469,7 @@ def _handlers(agency, include_descendants, cases, months) -> list[HandlerFigures
         .values_list("handler_id", "handler__username", "handler__last_name", "handler__first_name")
         .annotate(**aggregates)
     )
-    days = _working_days(agency, include_descendants, months, group_by_handler=True)
+    days = _working_days(agency, include_descendants, year_q("concluded", months), by="handler")
     out = []
     for handler_id, username, last_name, first_name, *values in rows:
         figures = dict(zip(aggregates, values, strict=True))
@@ -355,7 +480,7 @@ def _handlers(agency, include_descendants, cases, months) -> list[HandlerFigures
             HandlerFigures(
                 handler_id=handler_id,
                 name=name,
-                median_days=median(days.get((handler_id,), {})),
+                median_days=median(days.get(handler_id, {})),
                 **figures,
             )
         )
