@@ -150,9 +150,9 @@ def test_due_soon_counts_working_days_on_the_calendar(client, office, handler):
     holiday in between does not push a case out of the filter, and its date is marked in the
     list. (Whatever day the suite runs: the agency's holiday on the next working day makes
     the span longer than DUE_SOON_DAYS calendar days even from a Sunday.)"""
-    from requests_app.admin.cases import DUE_SOON_DAYS
     from requests_app.calendars import calendar_for_agency
     from requests_app.models import CalendarDay
+    from requests_app.workbench import DUE_SOON_DAYS
 
     today = timezone.localdate()
     holiday = calendar_for_agency(office).next_working_day(today)

@@ -19,9 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from requests_app import selectors
-from requests_app.calendars import calendar_for_agency
-from requests_app.choices import OPEN_STATES
+from requests_app import selectors, workbench
 from requests_app.legal_selectors import letter_list
 from requests_app.models import Agency, Case, EventKind
 from requests_app.permissions import (
@@ -41,6 +39,7 @@ from requests_app.services.errors import (
 )
 from requests_app.services.fees import fee_compute_for_case
 from requests_app.services.intake import case_intake
+from requests_app.workbench import DUE_SOON_DAYS, due_q, due_soon_limit
 
 from .access import CaseworkerAccessMixin
 from .display import (
@@ -56,15 +55,6 @@ from .legal import LEGAL_ACTIONS, LETTER_CONTENT_TYPES, legal_panels, legal_targ
 from .submit import invalid_on_field, run_service
 
 audit_log = logging.getLogger("requests_app.audit")
-
-DUE_SOON_DAYS = 5  # working days, for the "due soon" filter and the list's warning colour
-
-
-def due_soon_limit(agency: Agency | None) -> dt.date:
-    """The last day that is "due soon": DUE_SOON_DAYS working days after today on the
-    agency's calendar (its holidays and 调休 working weekends; national when ``None``)."""
-    return calendar_for_agency(agency).add_working_days(timezone.localdate(), DUE_SOON_DAYS)
-
 
 RECEIPT_SESSION_KEY = "requests_app_intake_receipt"
 
@@ -138,17 +128,31 @@ class DueFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
-        open_cases = queryset.filter(state__in=sorted(OPEN_STATES), reply_due_on__isnull=False)
-        worker = caseworker_of(request.user)
-        soon = due_soon_limit(worker.agency if worker is not None else None)
-        if self.value() == "attention":
-            return open_cases.filter(reply_due_on__lte=soon)
-        if self.value() == "overdue":
-            return open_cases.filter(reply_due_on__lt=today)
-        if self.value() == "soon":
-            return open_cases.filter(reply_due_on__gte=today, reply_due_on__lte=soon)
+        if self.value() in ("attention", "overdue", "soon"):
+            return queryset.filter(due_q(self.value(), request.user))
         return queryset
+
+
+class TodoFilter(admin.SimpleListFilter):
+    """The workbench's items (``requests_app.workbench``): the list shows exactly the cases
+    the workbench counted."""
+
+    title = "工作台事项"
+    parameter_name = "todo"
+
+    def lookups(self, request, model_admin):
+        return [(item.key, item.label) for item in workbench.items_for(request.user)]
+
+    def queryset(self, request, queryset):
+        item = workbench.BY_KEY.get(self.value() or "")
+        if item is None:
+            return queryset
+        today = timezone.localdate()
+        if item.mine:
+            queryset = queryset.filter(handler=request.user)
+        if item.needs_last_step:
+            queryset = workbench.with_last_step(queryset)
+        return queryset.filter(item.where(request.user, today))
 
 
 class AgencyFilter(admin.SimpleListFilter):
@@ -167,9 +171,16 @@ class AgencyFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        agency = visible_agencies(request.user).filter(pk=self.value()).first()
+        # "=ID" is that agency alone (the workbench's per-agency counts link so).
+        exact = self.value().startswith("=")
+        pk = self.value().removeprefix("=")
+        if not pk.isdigit():
+            return queryset.none()
+        agency = visible_agencies(request.user).filter(pk=pk).first()
         if agency is None:
             return queryset.none()
+        if exact:
+            return queryset.filter(agency=agency)
         return queryset.filter(agency__path__startswith=agency.path)
 
 
@@ -187,6 +198,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     )
     list_display_links = ("tracking_number",)
     list_filter = (
+        TodoFilter,
         MyCasesFilter,
         "state",
         DueFilter,
