@@ -58,6 +58,7 @@ def test_dashboard_chart_drills_down(browser, live_server, tmp_path):  # noqa: F
     # Click the outcome-mix bar of the biggest group: the list shows exactly its cases.
     index = [g["key"] for g in board.outcome_mix].index(group["key"])
     chart = browser.find_element(By.CSS_SELECTOR, ".chart[data-chart=mix]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", chart)
     x, y = browser.execute_script(
         "var el = document.querySelector('.chart[data-chart=mix]');"
         "return echarts.getInstanceByDom(el).convertToPixel({seriesIndex: 0}, [arguments[0] / 2,"
@@ -79,3 +80,28 @@ def test_dashboard_chart_drills_down(browser, live_server, tmp_path):  # noqa: F
     assert admin.find("#dashboard-count").text == str(group["count"])
     rows = browser.find_elements(By.CSS_SELECTOR, "#dashboard-records tbody tr")
     assert len(rows) == group["count"]
+
+
+def test_workbench_item_opens_its_cases(browser, live_server):  # noqa: F811
+    """The approver's workbench in a browser: each item's count is the rows of the list its
+    title opens."""
+    call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+    admin = Admin(browser, live_server.url)
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/")
+    admin.find("#id_username").send_keys("office-approver")
+    admin.find("#id_password").send_keys(DEMO_PASSWORD)
+    admin.click(admin.find("#login-form input[type=submit]"))
+    admin.find("#workbench")
+    counts = {
+        section.get_attribute("id"): int(
+            section.find_element(By.CSS_SELECTOR, ".workbench-count").text
+        )
+        for section in browser.find_elements(By.CSS_SELECTOR, "#workbench section")
+    }
+    busy = [key for key, n in counts.items() if n]
+    assert busy
+    for key in busy:
+        browser.get(f"{live_server.url}/admin/")
+        admin.click(admin.find(f"#{key} h2 a"))
+        rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+        assert len(rows) == counts[key], key
