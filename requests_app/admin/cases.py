@@ -41,6 +41,7 @@ from requests_app.services.fees import fee_compute_for_case
 from requests_app.services.intake import case_intake
 from requests_app.workbench import DUE_SOON_DAYS, due_q, due_soon_limit
 
+from . import lists
 from .access import CaseworkerAccessMixin
 from .display import (
     clock_sections,
@@ -211,6 +212,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     search_help_text = "按申请编号、申请人姓名（开头部分）或联系电话查找"
     list_select_related = ("agency", "handler")
     list_per_page = 50
+    actions = lists.BULK_ACTIONS
     show_full_result_count = False
 
     personal_fields = ("id_number_display", "phone_display", "email_display", "address_display")
@@ -362,8 +364,13 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "can_intake": bool(intake_agencies(request.user)),
             "intake_url": reverse("admin:requests_app_case_intake"),
+            "filter_query": lists.filter_query(request.GET),
+            "save_filter_url": reverse("admin:requests_app_case_save_filter"),
         }
         return super().changelist_view(request, extra_context)
+
+    def get_actions(self, request):
+        return lists.offered_bulk_actions(request, super().get_actions(request))
 
     # --- the case page ------------------------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -430,6 +437,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 wrap(self.letter_file_view),
                 name="requests_app_case_letter_file",
             ),
+            *lists.list_urls(self),
             *super().get_urls(),
         ]
 

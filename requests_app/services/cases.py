@@ -854,6 +854,47 @@ def case_add_note(
     )
 
 
+def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=None) -> Case:
+    """Remind the handler (the agency's approvers when there is none) of an open case: a
+    ``reminder_sent`` event naming who was reminded, and their inbox and e-mail rows, in one
+    transaction. A bulk action of the case list."""
+    if not case.is_open:
+        raise TransitionRefused("已办结的申请不需要提醒。", "A concluded case needs no reminder.")
+    from requests_app.services.notifications import notifications_create, user_notifications
+    from requests_app.services.sweep import approvers_by_agency
+
+    users = (
+        [case.handler]
+        if case.handler_id
+        else approvers_by_agency({case.agency_id}).get(case.agency_id, [])
+    )
+    message = (message or "").strip()[:500]
+    with transaction.atomic():
+        case = _perform(
+            case=case,
+            actor=actor,
+            kind=EventKind.REMINDER_SENT,
+            transition="send_reminder",
+            apply=lambda c: None,
+            effective_at=effective_at,
+            data={"manual": True, "to": [u.get_full_name() or u.get_username() for u in users]},
+            reason=message,
+        )
+        event = case.events.order_by("-pk").first()
+        due = f"，答复期限 {case.reply_due_on:%Y-%m-%d}" if case.reply_due_on else ""
+        notifications_create(
+            user_notifications(
+                users=users,
+                case=case,
+                kind="manual_reminder",
+                subject=f"【办理提醒】{case.tracking_number}",
+                body=f"请及时办理申请 {case.tracking_number}{due}。{message}",
+                key=f"event:{event.pk}",
+            )
+        )
+    return case
+
+
 # The actions the staff API and the admin offer, by name: service and the fields it takes.
 ACTIONS: dict[str, Callable[..., Case]] = {
     "confirm_receipt": case_confirm_receipt,

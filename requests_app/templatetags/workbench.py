@@ -8,6 +8,7 @@ from django.utils import timezone
 from requests_app import workbench
 from requests_app.admin.access import is_admin_user
 from requests_app.choices import Role
+from requests_app.models import SavedFilter
 from requests_app.permissions import caseworker_of, role_allows
 
 register = template.Library()
@@ -59,7 +60,16 @@ def workbench_for(context) -> dict:
                     "soon_url": f"{base}&due=soon",
                 }
             )
+    saved = [
+        {
+            "name": f.name,
+            "url": f"{changelist}?{f.query}" if f.query else changelist,
+            "delete_url": reverse("admin:requests_app_case_delete_filter", args=[f.pk]),
+        }
+        for f in SavedFilter.objects.filter(user=user)
+    ]
     return {
+        "saved_filters": saved,
         "entries": entries,
         "by_agency": by_agency,
         "supervising": supervising,
