@@ -63,6 +63,30 @@ _DRF_ERRORS: list[tuple[type[exceptions.APIException], str, str, str]] = [
 ]
 
 
+def wait_in_words(seconds: int) -> tuple[str, str]:
+    """A wait for people, in Chinese and English, rounded up to the minute once it is a
+    minute or more: 3600 → ("1 小时", "1 hour"), 3700 → ("1 小时 2 分钟", "1 hour 2 minutes"),
+    90 → ("2 分钟", "2 minutes"), 30 → ("30 秒", "30 seconds")."""
+    if seconds < 60:
+        return f"{seconds} 秒", f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    chinese = " ".join(
+        part
+        for part in (f"{hours} 小时" if hours else "", f"{minutes} 分钟" if minutes else "")
+        if part
+    )
+    english = " ".join(
+        part
+        for part in (
+            f"{hours} hour{'s' if hours != 1 else ''}" if hours else "",
+            f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else "",
+        )
+        if part
+    )
+    return chinese, english
+
+
 def error_body(code: str, message: str, message_en: str, fields: dict | None = None) -> dict:
     return {"code": code, "message": message, "message_en": message_en, "fields": fields or {}}
 
@@ -116,11 +140,12 @@ def exception_handler(exc, context):
         status = 400
     elif isinstance(exc, exceptions.Throttled):
         wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
-        headers["Retry-After"] = str(wait)
+        headers["Retry-After"] = str(wait)  # seconds, for programs
+        in_chinese, in_english = wait_in_words(wait)
         body = error_body(
             "throttled",
-            f"请求过于频繁，请 {wait} 秒后再试。",
-            f"Too many requests; retry in {wait} seconds.",
+            f"请求过于频繁，请 {in_chinese}后再试。",
+            f"Too many requests; retry in {in_english}.",
         )
         status = 429
     elif isinstance(exc, OperationalError | InterfaceError):
