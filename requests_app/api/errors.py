@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
@@ -113,6 +115,19 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+# Bodies Django refuses to read (over DATA_UPLOAD_MAX_MEMORY_SIZE, or too many fields or files).
+REQUEST_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def request_too_large_body() -> dict:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body(
+        "request_too_large",
+        f"请求内容过大（上限 {limit} 字节）。",
+        f"The request body is too large ({limit} bytes at most).",
+    )
+
+
 def validation_error_body(detail) -> dict:
     fields = _flatten(detail)
     names = ", ".join(fields)
@@ -132,7 +147,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     headers: dict[str, str] = {}
-    if isinstance(exc, ServiceError):
+    if isinstance(exc, REQUEST_TOO_LARGE):
+        # Raised when the view reads the body. Left to Django, it would become handler400's
+        # answer with DEBUG off but the HTML debug page with DEBUG on: answer here, always.
+        body = request_too_large_body()
+        status = 413
+    elif isinstance(exc, ServiceError):
         body = error_body(exc.code, exc.message, exc.message_en, exc.fields)
         status = exc.status
     elif isinstance(exc, exceptions.ValidationError):
