@@ -415,8 +415,9 @@ def case_receive_supplement(
 def case_abandon_no_supplement(
     *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
 ) -> Case:
-    """Close the case as 视为放弃 once the 补正 period has run out (Art 30). Raises
-    TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
+    """Close the case as 视为放弃 from the day after the applicant's 补正 period (Art 30).
+
+    Raises TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
     return _abandon(
         "abandon_no_supplement",
         case=case,
@@ -640,8 +641,9 @@ def case_record_fee_payment(
 def case_abandon_no_fee(
     *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
 ) -> Case:
-    """Close the case once the fee was not paid within its 20 working days (Art 42). Raises
-    TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
+    """Close the case, the fee unpaid, from the day after its 20 working days (Art 42).
+
+    Raises TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
     return _abandon(
         "abandon_no_fee",
         case=case,
