@@ -208,19 +208,23 @@ def test_the_admin_offers_the_abandonment_only_after_the_period(client, office, 
     fresh = case_in_state(state, agency=office, actor=handler)
     assert action not in offered(client, fresh)
     act = reverse("admin:requests_app_case_act", args=[fresh.pk, action])
-    shown = client.get(act, follow=True)  # no form for an action not offered
+    due = fresh.supplement_due_on if state == S.AWAITING_SUPPLEMENT else fresh.fee_due_on
+    label = "补正期限" if state == S.AWAITING_SUPPLEMENT else "缴费期限"
+    said = f"申请人的{label}至 {due} 届满，{after(due.isoformat())} 起方可"
+
+    # No form: back to the case page, told until when.
+    shown = client.get(act, follow=True)
     assert shown.redirect_chain == [
         (reverse("admin:requests_app_case_change", args=[fresh.pk]), 302)
     ]
+    messages = [str(m) for m in shown.context["messages"]]
+    assert len(messages) == 1 and messages[0].startswith(said)
 
     # A forged POST: refused with the service's message, nothing changed.
     before = snapshot(fresh)
     response = client.post(act, {"expected_version": fresh.version}, follow=True)
     messages = [str(m) for m in response.context["messages"]]
-    due = fresh.supplement_due_on if state == S.AWAITING_SUPPLEMENT else fresh.fee_due_on
-    label = "补正期限" if state == S.AWAITING_SUPPLEMENT else "缴费期限"
-    assert len(messages) == 1
-    assert messages[0].startswith(f"申请人的{label}至 {due} 届满，{after(due.isoformat())} 起方可")
+    assert len(messages) == 1 and messages[0].startswith(said)
     assert snapshot(fresh) == before
 
     old = case_in_state(state, agency=office, actor=handler, days_ago=90)
