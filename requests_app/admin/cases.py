@@ -25,12 +25,15 @@ from requests_app.models import Agency, Case, EventKind
 from requests_app.permissions import (
     READ_ALL_ROLES,
     agency_writable,
-    can_act,
     can_view_personal_data,
     caseworker_of,
     role_allows,
 )
-from requests_app.services.cases import ACTIONS
+from requests_app.services.cases import (
+    ACTIONS,
+    case_abandonment_refusal,
+    case_available_actions,
+)
 from requests_app.services.errors import (
     CaseNotFound,
     ConcurrentChange,
@@ -73,13 +76,9 @@ def action_label(action: str) -> str:
 
 
 def available_actions(case: Case, user) -> list[str]:
-    """Exactly the actions ``user`` may take on ``case`` now: the state machine's transitions
-    whose source, conditions and permission allow it, plus assigning and notes."""
-    names = {t.name for t in case.get_available_user_state_transitions(user)}
-    if case.is_open and can_act(user, "assign", case):
-        names.add("assign")
-    if can_act(user, "note", case):
-        names.add("note")
+    """Exactly the actions ``user`` may take on ``case`` now (``case_available_actions``), in
+    the order of the buttons."""
+    names = case_available_actions(case=case, user=user)
     ordered = [name for name in ACTIONS if name in names and name not in SECONDARY_ACTIONS]
     return ordered + [name for name in SECONDARY_ACTIONS if name in names]
 
@@ -457,6 +456,8 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         if form_class is None or action not in ACTIONS or target_id is not None:
             raise Http404("没有这个操作。")
         label = action_label(action)
+        # An abandonment before the applicant's period ends: say until when (Arts 30, 42).
+        refusal = case_abandonment_refusal(case=case, action=action)
         return self._action_form(
             request,
             case,
@@ -464,6 +465,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             form=lambda data=None: form_class(data, case=case, user=request.user),
             run=lambda form: run_action(case=case, action=action, form=form, actor=request.user),
             offered=action in available_actions(case, request.user),
+            not_offered=refusal.message if refusal is not None else None,
         )
 
     def legal_action_view(self, request, case: Case, action, target_id):
@@ -504,9 +506,12 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             extra=extra,
         )
 
-    def _action_form(self, request, case, *, label, form, run, offered, extra=None):
-        """GET: the action's form (if the action is offered now); POST: the service with the
-        version the page showed; success, conflicts and refusals back on the case page."""
+    def _action_form(
+        self, request, case, *, label, form, run, offered, extra=None, not_offered=None
+    ):
+        """GET: the action's form (if the action is offered now; otherwise ``not_offered``, or
+        a general message, on the case page); POST: the service with the version the page
+        showed; success, conflicts and refusals back on the case page."""
         change_url = reverse("admin:requests_app_case_change", args=[case.pk])
         if request.method == "POST":
             bound = form(request.POST)
@@ -516,7 +521,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                     return done
         else:
             if not offered:
-                messages.error(request, f"当前不能对该申请执行“{label}”。")
+                messages.error(request, not_offered or f"当前不能对该申请执行“{label}”。")
                 return redirect(change_url)
             bound = form()
         return self._render_action_form(request, case, label, bound, extra or {})
