@@ -589,13 +589,13 @@ class ServicesReplayer:
             if history.channel in CONFIRMED_CHANNELS:
                 case, _code = case_intake(
                     actor=None, agency=agency, channel=history.channel, fields=fields,
-                    effective_at=first.at,
+                    effective_at=first.at, imported=True,
                 )  # fmt: skip
             else:
                 received = next(e for e in rest if e.type == "received")
                 case, _code = case_intake(
                     actor=None, agency=agency, channel=history.channel, fields=fields,
-                    received_on=local_date(received.at), effective_at=first.at,
+                    received_on=local_date(received.at), effective_at=first.at, imported=True,
                 )  # fmt: skip
                 rest = [e for e in rest if e is not received]
                 if any(e.type != "received" and e.at < received.at for e in history.events[1:]):

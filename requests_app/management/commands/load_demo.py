@@ -649,8 +649,9 @@ class Command(BaseCommand):
         fields["information_form"] = (
             "paper" if channel in (Channel.IN_PERSON, Channel.POST) else "electronic"
         )
+        # By e-mail only to an applicant who gave an address for it; by post otherwise.
         fields["delivery_method"] = {Channel.IN_PERSON: "collect", Channel.POST: "post"}.get(
-            channel, "email"
+            channel, "email" if fields["email"] else "post"
         )
         return fields
 
