@@ -22,7 +22,10 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
-run: demo
+# The demo accounts are printed last, by run_all, once the servers answer; the servers' logs and
+# the console e-mail go to files under var/log/.
+run: migrate
+	$(PY) manage.py load_demo --no-accounts
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py run_all --host $(HOST) --port $(PORT)
 

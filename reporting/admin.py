@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 from requests_app.admin.access import CaseworkerAccessMixin, is_admin_user
 from requests_app.importers import ledger_template
 from requests_app.models import Agency, Case
-from requests_app.permissions import caseworker_of
+from requests_app.permissions import agencies_visible, caseworker_of
 from requests_app.services.errors import ServiceError
 
 from .dashboard_admin import dashboard_urls
@@ -41,7 +41,7 @@ from .exporters import tables_html as render_tables
 from .formats import FORMATS, format_for_year, get_format
 from .formats.base import TOTAL
 from .models import AnnualReport, ReportStatus
-from .permissions import may_act_on_agency, report_agencies
+from .permissions import may_act_on_agency
 from .selectors import (
     cell_info,
     report_cell_records,
@@ -246,7 +246,7 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             raise Http404("未找到该年度报告。") from exc
 
     def _generate_agencies(self, user):
-        agencies = report_agencies(user).order_by("path")
+        agencies = agencies_visible(user).agencies().order_by("path")
         return [a for a in agencies if may_act_on_agency(user, "generate", a)]
 
     def _context(self, request, title: str, **extra) -> dict:
@@ -540,7 +540,7 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     def status_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        agencies = report_agencies(request.user).order_by("path")
+        agencies = agencies_visible(request.user).agencies().order_by("path")
         worker = caseworker_of(request.user)
         code = request.GET.get("agency") or (worker.agency.code if worker else "")
         agency = agencies.filter(code=code).first() or agencies.first()

@@ -4,7 +4,7 @@ the cases it counts (as the report's cells are).
 The numbers come from :mod:`reporting.dashboard`; the page hands them to a static script
 (``reporting/dashboard.js``, ECharts served from the project, no CDN) as JSON in a data block,
 and shows the same numbers as a table under the charts. The agencies offered are those whose
-reports the user sees (``report_agencies``); the per-handler figures are shown to the roles
+reports the user sees (``agencies_visible``); the per-handler figures are shown to the roles
 that lead an office (approver, administrator, supervisor) and to superusers.
 """
 
@@ -19,10 +19,9 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 
 from requests_app.choices import Role
-from requests_app.permissions import caseworker_of
+from requests_app.permissions import agencies_visible, caseworker_of
 
 from .dashboard import METRICS, DashboardInputError, build_dashboard, metric_cases, today
-from .permissions import report_agencies
 from .selectors import visible_case_ids
 
 PAGE_SIZE = 100
@@ -47,7 +46,7 @@ def sees_handlers(user) -> bool:
 
 
 def _form(request) -> DashboardForm:
-    agencies = report_agencies(request.user)
+    agencies = agencies_visible(request.user).agencies()
     if not agencies.exists():
         raise PermissionDenied
     data = request.GET.copy()

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from .formats import FlatFormat, TableFormat, get_format
 from .formats.base import TABLE3_COLUMN_LABELS, TABLE4_COLUMN_LABELS, TOTAL
-from .formats.legacy2014 import UNITS
 
 OUTPUTS = ("json", "csv", "xlsx", "html")
 CONTENT_TYPES = {
@@ -239,7 +238,7 @@ def flat_grid(fmt: FlatFormat, cells_in: dict) -> Grid:
         if row.item.startswith("    "):
             indent = "        "
         cells.append(GridCell(i, 0, indent + label, header=True, align="left"))
-        cells.append(GridCell(i, 1, UNITS.get(row.key, "件")))
+        cells.append(GridCell(i, 1, row.unit))
         cells.append(GridCell(i, 2, cells_in[row.key], cell=(row.key, TOTAL)))
     return Grid(fmt.title, 3, cells)
 

@@ -1,8 +1,9 @@
 """Who may see and do what with annual reports: one table, used by the services, the admin and
 the staff API alike (as ``requests_app.permissions`` is for cases).
 
-Seeing: a report is visible when its agency is the user's own, or lies in the user's subtree
-for the roles that read a subtree (supervisor, administrator, auditor); superusers see all.
+Seeing: a report is visible when its agency is (``requests_app.permissions.agencies_visible``,
+the rule for cases too): the user's own, or in the user's subtree for the roles that read a
+subtree (supervisor, administrator, auditor); superusers see all.
 Acting: the roles below, on a report of the user's own agency — an administrator on the
 whole subtree; superusers always. Supervisors, auditors and registrars only read.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from requests_app.choices import Role
 from requests_app.models import Agency
-from requests_app.permissions import READ_ALL_ROLES, caseworker_of
+from requests_app.permissions import caseworker_of
 
 R = Role
 _EDITORS = frozenset({R.HANDLER, R.APPROVER, R.ADMINISTRATOR})
@@ -25,29 +26,6 @@ REPORT_ACTION_ROLES: dict[str, frozenset[str]] = {
     "mark_reviewed": _SIGNERS,  # the office head confirms numbers and text
     "publish": _SIGNERS,  # publish and lock (条例 Art 49)
 }
-
-
-def report_agencies(user):
-    """The agencies whose reports ``user`` sees (the rule of the module docstring)."""
-    if user is not None and user.is_superuser:
-        return Agency.objects.all()
-    worker = caseworker_of(user)
-    if worker is None:
-        return Agency.objects.none()
-    if worker.role in READ_ALL_ROLES:
-        return Agency.objects.subtree(worker.agency)
-    return Agency.objects.filter(pk=worker.agency_id)
-
-
-def may_see_agency(user, agency: Agency) -> bool:
-    if user is not None and user.is_superuser:
-        return True
-    worker = caseworker_of(user)
-    if worker is None:
-        return False
-    if worker.role in READ_ALL_ROLES:
-        return agency.path.startswith(worker.agency.path)
-    return agency.pk == worker.agency_id
 
 
 def may_act_on_agency(user, action: str, agency: Agency) -> bool:

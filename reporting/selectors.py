@@ -7,13 +7,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from requests_app.models import Agency, Case
-from requests_app.permissions import visible_cases_filter
+from requests_app.permissions import agencies_visible, visible_cases_filter
 
 from .engine import ReportInputError, ReportInputs, cell_queryset
 from .formats import Format, TableFormat
 from .formats.base import TABLE3_COLUMN_LABELS, TABLE4_COLUMN_LABELS, TOTAL
 from .models import AnnualReport
-from .permissions import may_see_agency, report_agencies
 from .services import ReportNotFound, report_inputs
 
 MAX_PK = 2**63 - 1
@@ -22,7 +21,7 @@ MAX_PK = 2**63 - 1
 def report_list(*, user) -> QuerySet[AnnualReport]:
     """The frozen reports ``user`` sees, newest year first."""
     return (
-        AnnualReport.objects.filter(agency__in=report_agencies(user))
+        AnnualReport.objects.filter(agency__in=agencies_visible(user).agencies())
         .select_related("agency", "generated_by", "published_by")
         .order_by("-year", "agency__path", "format", "-include_descendants")
     )
@@ -42,7 +41,7 @@ def report_agency_get(*, user, code: str) -> Agency:
     """The agency ``code`` when ``user`` may see its reports; raises ReportNotFound otherwise
     (an agency out of sight answers as one that does not exist)."""
     agency = Agency.objects.filter(code=code).first()
-    if agency is None or not may_see_agency(user, agency):
+    if agency is None or agency not in agencies_visible(user):
         raise ReportNotFound(
             f"机关代码不存在或无权查看：{code}", f"Unknown agency, or not yours to see: {code}"
         )

@@ -14,8 +14,9 @@ from django.utils import timezone
 from requests_app.models import Agency, Case
 from requests_app.services.errors import ActionForbidden, ServiceError
 
-from .engine import Period, ReportInputs, ReportResult, compute_report, never_received
-from .formats import Format
+from .engine import Period, ReportInputs, ReportResult, case_measures, compute_report
+from .formats import Format, TableFormat, get_format
+from .formats.base import Measure
 from .models import AnnualReport, ReportStatus
 from .permissions import may_act_on_agency
 
@@ -301,28 +302,34 @@ COUNTED_FIELDS = (
 
 
 def _counted_as(values: dict, report: AnnualReport, paths: dict[int, str]) -> tuple | None:
-    """What one case adds to ``report``'s cells, by the engine's rules (``None``: nothing)."""
+    """What one case adds to ``report``'s cells (``None``: nothing): the measures the engine
+    counts it in (``engine.case_measures``, which runs ``measure_q``), its outcome when it is
+    concluded, its applicant column, and its channel and extension where the report's format
+    has rows that count by them."""
     path = paths.get(values["agency_id"], "")
     in_scope = (
         path.startswith(report.agency.path)
         if report.include_descendants
         else values["agency_id"] == report.agency_id
     )
-    received, concluded = values["received_on"], values["concluded_on"]
-    if not in_scope or never_received(values["outcome"], received, concluded):
-        return None  # out of scope, or withdrawn before receipt (never received, Art 31)
-    period = Period(report.year, report.cutoff)
-    start, end, known = period.start, period.end, period.known_until
-    legacy = report.format == "legacy2014"
+    if not in_scope:
+        return None
+    measures = case_measures(values, Period(report.year, report.cutoff))
+    if not measures:
+        return None
+    rows = _format_rows(report.format)
     return (
-        received is not None and start <= received <= end,  # 一
-        received is not None and received < start and (concluded is None or concluded >= start),
-        concluded is not None and start <= concluded <= known and values["outcome"],  # 三
-        received is not None and received <= end and (concluded is None or concluded > known),
+        measures,
+        values["outcome"] if Measure.CONCLUDED in measures else None,
         values["applicant_type"],
-        values["channel"] if legacy else None,
-        values["is_extended"] if legacy else None,
+        values["channel"] if any(r.channels is not None for r in rows) else None,
+        values["is_extended"] if any(r.extended is not None for r in rows) else None,
     )
+
+
+def _format_rows(code: str) -> tuple:
+    fmt = get_format(code)
+    return fmt.table3 if isinstance(fmt, TableFormat) else fmt.rows
 
 
 def reports_mark_stale_for_case(

@@ -90,6 +90,60 @@ OPEN_STATES = frozenset(
     }
 )
 CONCLUDED_STATES = frozenset({CaseState.REPLIED, CaseState.CLOSED})
+# The states in which the reply clock runs (the others stop, exclude or pause it).
+REPLY_RUNNING_STATES = frozenset(
+    {CaseState.REGISTERED, CaseState.PROCESSING, CaseState.PENDING_APPROVAL, CaseState.APPROVED}
+)
+
+
+# The kinds of history event (CaseEvent.kind): what the history records, and what the clock
+# (requests_app/clock.py) replays.
+class EventKind(models.TextChoices):
+    # Transitions of the state machine (same names as the Case methods).
+    SUBMITTED = "submitted", _("提交申请")
+    CONFIRM_RECEIPT = "confirm_receipt", _("确认接收")
+    REGISTER = "register", _("登记")
+    REPLY_ON_SPOT = "reply_on_spot", _("当场答复")
+    START_PROCESSING = "start_processing", _("分办/开始办理")
+    REQUEST_SUPPLEMENT = "request_supplement", _("告知补正")
+    RECEIVE_SUPPLEMENT = "receive_supplement", _("收到补正")
+    ABANDON_NO_SUPPLEMENT = "abandon_no_supplement", _("逾期未补正，视为放弃")
+    START_CONSULTATION = "start_consultation", _("征求意见")
+    CLOSE_CONSULTATION = "close_consultation", _("征求意见结束")
+    EXTEND = "extend", _("延期答复")
+    SET_LATER_REPLY_DATE = "set_later_reply_date", _("确定延迟答复期限")
+    ISSUE_FEE_NOTICE = "issue_fee_notice", _("发出收费通知")
+    RECORD_FEE_PAYMENT = "record_fee_payment", _("确认缴费")
+    ABANDON_NO_FEE = "abandon_no_fee", _("逾期未缴费，不再处理")
+    SUBMIT_FOR_APPROVAL = "submit_for_approval", _("提交审核")
+    APPROVE = "approve", _("审核通过")
+    SEND_BACK = "send_back", _("退回修改")
+    SERVE_REPLY = "serve_reply", _("送达答复")
+    WITHDRAW = "withdraw", _("申请人撤回")
+    CLOSE = "close", _("归档")
+    REOPEN = "reopen", _("重新办理")
+    # Facts that are not transitions.
+    ASSIGN = "assign", _("指定承办人")
+    NOTE = "note", _("备注")
+    DUE_CHANGED = "due_changed", _("期限变更")
+    REMINDER_SENT = "reminder_sent", _("期限提醒")
+    ESCALATED = "escalated", _("逾期上报")
+    CLOSURE_PROPOSED = "closure_proposed", _("待确认终止")
+    CHANGED_AFTER_PUBLICATION = "changed_after_publication", _("年报发布后变更")
+    IMPORTED = "imported", _("历史导入")
+    # Linked records (services/proceedings.py) and letters (services/letters.py).
+    REVIEW_FILED = "review_filed", _("申请行政复议")
+    REVIEW_ACCEPTED = "review_accepted", _("行政复议受理")
+    REVIEW_ANSWERED = "review_answered", _("提交行政复议答复")
+    REVIEW_EXTENDED = "review_extended", _("行政复议延期")
+    REVIEW_DECIDED = "review_decided", _("行政复议决定")
+    LAWSUIT_FILED = "lawsuit_filed", _("提起行政诉讼")
+    LAWSUIT_DEFENDED = "lawsuit_defended", _("提交答辩举证")
+    LAWSUIT_DECIDED = "lawsuit_decided", _("行政诉讼裁判")
+    COMPLAINT_RECEIVED = "complaint_received", _("收到投诉举报")
+    COMPLAINT_HANDLED = "complaint_handled", _("投诉举报处理")
+    LETTER_ISSUED = "letter_issued", _("制作文书")
+    LETTER_SERVED = "letter_served", _("送达文书")
 
 
 class Outcome(models.TextChoices):

@@ -589,13 +589,13 @@ class ServicesReplayer:
             if history.channel in CONFIRMED_CHANNELS:
                 case, _code = case_intake(
                     actor=None, agency=agency, channel=history.channel, fields=fields,
-                    effective_at=first.at,
+                    effective_at=first.at, imported=True,
                 )  # fmt: skip
             else:
                 received = next(e for e in rest if e.type == "received")
                 case, _code = case_intake(
                     actor=None, agency=agency, channel=history.channel, fields=fields,
-                    received_on=local_date(received.at), effective_at=first.at,
+                    received_on=local_date(received.at), effective_at=first.at, imported=True,
                 )  # fmt: skip
                 rest = [e for e in rest if e is not received]
                 if any(e.type != "received" and e.at < received.at for e in history.events[1:]):
@@ -665,22 +665,7 @@ def _create_linked(case: Case, history: CaseHistory) -> None:
 # recomputes the clock after these steps only, and once more at the end for the columns that
 # do depend on the state (timeliness, the sweep's next action, the explanation). The test
 # comparing both import paths proves the rows identical.
-CLOCK_KINDS = frozenset(
-    {
-        clock_rules.K_CONFIRM_RECEIPT,
-        clock_rules.K_REGISTER,
-        clock_rules.K_REPLY_ON_SPOT,
-        clock_rules.K_REQUEST_SUPPLEMENT,
-        clock_rules.K_RECEIVE_SUPPLEMENT,
-        clock_rules.K_START_CONSULTATION,
-        clock_rules.K_CLOSE_CONSULTATION,
-        clock_rules.K_EXTEND,
-        clock_rules.K_SET_LATER_REPLY_DATE,
-        clock_rules.K_ISSUE_FEE_NOTICE,
-        clock_rules.K_RECORD_FEE_PAYMENT,
-        clock_rules.K_REOPEN,
-    }
-)
+CLOCK_KINDS = clock_rules.CLOCK_EVENT_KINDS
 
 
 class _Event:

@@ -7,6 +7,7 @@ the system itself (Celery tasks), which only the services' internal callers pass
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
@@ -15,8 +16,9 @@ from requests_app.choices import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import QuerySet
 
-    from requests_app.models import Case
+    from requests_app.models import Agency, Case
 
 R = Role
 _OFFICE = {R.REGISTRAR, R.HANDLER, R.APPROVER}
@@ -120,16 +122,66 @@ def agency_writable(user, agency) -> bool:
     return agency.pk == worker.agency_id
 
 
-def visible_cases_filter(user, prefix: str = "") -> Q | None:
-    """A Q selecting the cases ``user`` may read; ``None`` means none at all."""
-    if user is not None and user.is_superuser:
-        return Q()
+@dataclass(frozen=True)
+class VisibleAgencies:
+    """The agencies whose cases, records and reports a user may read — every agency, the subtree
+    under ``path``, the one agency ``agency_id``, or none — as a predicate, a Q and a queryset.
+
+    Built only by ``agencies_visible``, which holds the rule."""
+
+    everything: bool = False
+    path: str | None = None  # the subtree of the agency with this materialised path
+    agency_id: int | None = None  # this one agency
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and self.path is None and self.agency_id is None
+
+    def __contains__(self, agency: Agency) -> bool:
+        if self.everything:
+            return True
+        if self.path is not None:
+            return agency.path.startswith(self.path)
+        return self.agency_id is not None and agency.pk == self.agency_id
+
+    def q(self, field: str = "agency") -> Q | None:
+        """A Q on the rows whose ``field`` (a foreign key to Agency, ``""`` for Agency itself)
+        is visible; ``None`` when nothing is."""
+        if self.everything:
+            return Q()
+        if self.path is not None:
+            return Q(**{f"{field}__path__startswith" if field else "path__startswith": self.path})
+        if self.agency_id is not None:
+            return Q(**{f"{field}_id" if field else "pk": self.agency_id})
+        return None
+
+    def agencies(self) -> QuerySet[Agency]:
+        from requests_app.models import Agency
+
+        condition = self.q("")
+        return Agency.objects.none() if condition is None else Agency.objects.filter(condition)
+
+
+def agencies_visible(user) -> VisibleAgencies:
+    """What ``user`` may read: every agency for a superuser (and the system, ``None``, is never
+    asked); the subtree of their own agency for the read-all roles (supervisor, administrator,
+    auditor); their own agency for the other roles; nothing for anyone without a Caseworker.
+
+    The one place this rule is written: cases, the admin's agency lists, the staff API's legal
+    endpoints and the annual reports all read through it."""
+    if user is not None and getattr(user, "is_superuser", False):
+        return VisibleAgencies(everything=True)
     worker = caseworker_of(user)
     if worker is None:
-        return None
+        return VisibleAgencies()
     if worker.role in READ_ALL_ROLES:
-        return Q(**{f"{prefix}agency__path__startswith": worker.agency.path})
-    return Q(**{f"{prefix}agency_id": worker.agency_id})
+        return VisibleAgencies(path=worker.agency.path)
+    return VisibleAgencies(agency_id=worker.agency_id)
+
+
+def visible_cases_filter(user, prefix: str = "") -> Q | None:
+    """A Q selecting the cases ``user`` may read; ``None`` means none at all."""
+    return agencies_visible(user).q(f"{prefix}agency")
 
 
 def can_view_personal_data(user) -> bool:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import defaultdict
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from requests_app.choices import OPEN_STATES
-from requests_app.models import Agency, Case, CaseEvent
+from requests_app.choices import OPEN_STATES, Role
+from requests_app.models import Agency, Case, CaseEvent, Caseworker
 from requests_app.permissions import visible_cases_filter
 from requests_app.services.errors import CaseNotFound
 
@@ -135,3 +136,16 @@ def _agency_attnames() -> list[str]:
 def agency_cache_clear(**_kwargs) -> None:
     """Forget the cached agencies of this process (any agency saved or deleted here)."""
     _agency_rows.clear()
+
+
+def approvers_by_agency(agency_ids) -> dict[int, list]:
+    """The active approvers (office heads) of each agency, who get escalations."""
+    found: dict[int, list] = defaultdict(list)
+    for worker in (
+        Caseworker.objects.filter(agency_id__in=agency_ids, role=Role.APPROVER)
+        .select_related("user")
+        .order_by("user_id")
+    ):
+        if worker.user.is_active:
+            found[worker.agency_id].append(worker.user)
+    return found

@@ -144,7 +144,7 @@ handler = get_user_model().objects.get(username="faults-handler")
 today = timezone.localdate()
 received = calendar_for_agency(agency).add_working_days(today, -16)
 moment = timezone.make_aware(dt.datetime.combine(received, dt.time(10)))
-case, _ = case_submit(agency=agency, fields=application_fields(email=""), submitted_at=moment)
+case, _ = case_submit(agency=agency, fields=application_fields(email="", delivery_method="post"), submitted_at=moment)
 case = svc.case_start_processing(case=case, actor=None, handler=handler, effective_at=moment)
 assert case.next_action_on <= today, case.next_action_on
 with connection.cursor() as cursor:

@@ -1,6 +1,10 @@
 """Every role × the staff endpoints and admin pages × a case (or report) of the user's own
 agency, of an agency below it (subtree) and of another agency.
 
+``agencies_visible`` (requests_app/permissions.py) is the one rule of "own agency, or the
+subtree for the read-all roles"; the first tests check it against the table and each edge that
+reads through it (cases, reports, the admin's agency choices, the staff API's agency lookups).
+
 The expected outcomes are written out by hand from requests_app/permissions.py and
 reporting/permissions.py: registrars, handlers and approvers read and write their own agency;
 supervisors and auditors read the subtree and write nothing; administrators read and write the
@@ -16,9 +20,12 @@ import pytest
 from django.test import Client
 
 from reporting.models import AnnualReport
-from reporting.services import report_generate
+from reporting.selectors import report_agency_get, report_list
+from reporting.services import ReportNotFound, report_generate
 from requests_app.choices import CaseState as S
 from requests_app.models import Case, CaseEvent, EventKind
+from requests_app.permissions import agencies_visible
+from requests_app.selectors import case_visible
 from requests_app.services.cases import ACTIONS
 from tests.factories import UserFactory, application_fields, case_in_state, caseworker
 
@@ -419,3 +426,45 @@ def test_admin_report_page_and_cell(world, role, scope, status):
         f"/admin/reporting/annualreport/{pk}/cell/new_received/total/",
     ):
         assert _admin_status(world, role, url) == status, url
+
+
+# --- one rule: agencies_visible, and each edge through it --------------------------------------
+@pytest.mark.parametrize(("role", "scope", "status"), cells(READ))
+def test_agencies_visible_is_the_read_table(world, role, scope, status):
+    user, agency = world["users"][role], world["agencies"][scope]
+    visible = agencies_visible(user)
+    expected = status == 200
+    assert (agency in visible) is expected
+    assert visible.agencies().filter(pk=agency.pk).exists() is expected
+    # Cases (permissions.visible_cases_filter → selectors) and reports (reporting.selectors).
+    assert case_visible(user=user).filter(pk=world["cases"][scope].pk).exists() is expected
+    assert report_list(user=user).filter(pk=world["reports"][scope].pk).exists() is expected
+    if expected:
+        assert report_agency_get(user=user, code=agency.code) == agency
+    else:
+        with pytest.raises(ReportNotFound):
+            report_agency_get(user=user, code=agency.code)
+
+
+@pytest.mark.parametrize(("role", "scope", "status"), cells(READ))
+def test_api_agency_lookup_repeated_requests(world, role, scope, status):
+    client, auth = api_client(world, role)
+    code = world["agencies"][scope].code
+    response = client.get(f"/api/v1/staff/repeated-requests/?agency={code}", **auth)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("role", ROLES[:6])
+def test_admin_agency_choices_are_the_visible_agencies(world, role):
+    """The case list's agency filter (shown when more than one agency is visible) and the
+    report status page offer exactly the visible agencies."""
+    client = admin_client(world, role)
+    visible = set(agencies_visible(world["users"][role]).agencies().values_list("pk", flat=True))
+    page = client.get("/admin/requests_app/case/").content.decode()
+    offered = {a.pk for a in world["agencies"].values() if f"?agency={a.pk}" in page}
+    assert offered == (visible if len(visible) > 1 else set())
+    for scope, agency in world["agencies"].items():
+        status = client.get(f"/admin/reporting/annualreport/status/?agency={agency.code}")
+        assert status.status_code == 200
+        shown = f'value="{agency.code}" selected' in status.content.decode()
+        assert shown is (agency.pk in visible), scope

@@ -354,26 +354,40 @@ def test_withdrawn_before_an_automatic_r_was_never_received(db, city, code):
             assert cell_queryset(inputs, key).count() == counted, (year, key)
 
 
-def test_the_stale_check_knows_never_received_as_the_engine_does(db, city):
-    """The stale flag compares a case's values in Python (``never_received``); it must agree
-    with the engine's ``NEVER_RECEIVED`` filter on every combination."""
-    from reporting.engine import NEVER_RECEIVED, never_received
+def test_the_stale_check_counts_one_case_by_the_engines_own_filters(db, city):
+    """The stale flag asks ``case_measures`` which of 一 二 三 四 one case's values fall in (it
+    runs ``measure_q`` over the values as constants, so it can judge a case as it was before a
+    change); on every combination — never-received withdrawals, carried cases, a cutoff before
+    the year's end — it must agree with ``measure_q`` filtering the stored rows."""
+    from reporting.engine import CASE_MEASURES, Period, case_measures, default_cutoff, measure_q
     from requests_app.models import Case
 
     office = city["office"]
+    days = (None, D(2018, 12, 31), D(2019, 1, 6), D(2019, 1, 7), D(2019, 1, 8), D(2019, 6, 30),
+            D(2019, 7, 1), D(2019, 12, 31), D(2020, 1, 2))  # fmt: skip
     combos = []
     for outcome in ("withdrawn", "disclosed", ""):
-        for received in (None, D(2019, 1, 7)):
-            for concluded in (None, D(2019, 1, 6), D(2019, 1, 7), D(2019, 1, 8)):
+        for received in days:
+            for concluded in days:
                 row = case_row(
                     office, received_on=received, concluded_on=concluded, outcome=outcome
                 )
-                combos.append((row.pk, row.outcome, received, concluded))
-    excluded = set(Case.objects.filter(NEVER_RECEIVED).values_list("pk", flat=True))
-    for pk, outcome, received, concluded in combos:
-        assert never_received(outcome, received, concluded) == (pk in excluded), (
-            outcome, received, concluded
-        )  # fmt: skip
+                combos.append((row.pk, {"received_on": received, "concluded_on": concluded,
+                                        "outcome": outcome}))  # fmt: skip
+    zone = ZoneInfo("Asia/Shanghai")
+    for period in (
+        Period(2019, default_cutoff(2019)),
+        Period(2019, dt.datetime(2019, 6, 30, 12, tzinfo=zone)),
+    ):
+        inside = {
+            measure: set(
+                Case.objects.filter(measure_q(measure, period)).values_list("pk", flat=True)
+            )
+            for measure in CASE_MEASURES
+        }
+        for pk, values in combos:
+            expected = {measure for measure in CASE_MEASURES if pk in inside[measure]}
+            assert case_measures(values, period) == expected, (period.cutoff, values)
 
 
 # --- 补正, abandonment and reopening across the year end ----------------------------------------

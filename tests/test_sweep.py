@@ -379,7 +379,7 @@ def test_the_applicant_gets_an_email_at_each_step(
     assert [r.kind for r in rows] == ["applicant_confirm_receipt", "applicant_request_supplement"]
     assert "2024-10-28 前答复" in rows[0].body
     assert "请写明文号" in rows[1].body and "2024-10-23 前提交补正材料" in rows[1].body
-    no_mail = case_received(office, handler, "2024-09-25", email="")
+    no_mail = case_received(office, handler, "2024-09-25", email="", delivery_method="post")
     assert not Notification.objects.filter(case=no_mail).exists()
 
 

@@ -75,6 +75,8 @@ class Row:
     section: str = ""
     group: str = ""
     item: str = ""
+    # The unit printed beside the number in a flat table (件, or 元 for fees).
+    unit: str = "件"
 
 
 @dataclass(frozen=True)

@@ -185,11 +185,9 @@ ROWS = (
         "七、依申请公开信息收取的费用",
         Measure.FEES,
         section="七、依申请公开信息收取的费用",
+        unit="元",
     ),
 )
-
-# Units printed beside each row of the official table.
-UNITS = {"complaints_total": "件", "fees_collected_yuan": "元"}
 
 REPLIED_PARTS = tuple(REPLIED)
 SUMS = (

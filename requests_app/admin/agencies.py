@@ -15,10 +15,9 @@ from django.db import transaction
 
 from requests_app.choices import Role
 from requests_app.models import Agency, Caseworker
-from requests_app.permissions import caseworker_of
+from requests_app.permissions import agencies_visible, caseworker_of
 
 from .access import AdministratorWriteMixin, is_administrator
-from .cases import visible_agencies
 
 User = get_user_model()
 
@@ -69,7 +68,7 @@ class AgencyAdmin(AdministratorWriteMixin, admin.ModelAdmin):
         return "　" * agency.depth + agency.name
 
     def get_queryset(self, request):
-        return visible_agencies(request.user).select_related("parent")
+        return agencies_visible(request.user).agencies().select_related("parent")
 
     def has_change_permission(self, request, obj=None) -> bool:
         if not is_administrator(request.user):
@@ -154,9 +153,9 @@ class CaseworkerAdmin(AdministratorWriteMixin, admin.ModelAdmin):
         return worker.user.is_active
 
     def get_queryset(self, request):
-        return Caseworker.objects.filter(agency__in=visible_agencies(request.user)).select_related(
-            "user", "agency"
-        )
+        return Caseworker.objects.filter(
+            agency__in=agencies_visible(request.user).agencies()
+        ).select_related("user", "agency")
 
     def has_change_permission(self, request, obj=None) -> bool:
         if not is_administrator(request.user):

@@ -23,10 +23,9 @@ from requests_app import selectors, workbench
 from requests_app.legal_selectors import letter_list
 from requests_app.models import Agency, Case, EventKind
 from requests_app.permissions import (
-    READ_ALL_ROLES,
+    agencies_visible,
     agency_writable,
     can_view_personal_data,
-    caseworker_of,
     role_allows,
 )
 from requests_app.services.cases import (
@@ -83,23 +82,11 @@ def available_actions(case: Case, user) -> list[str]:
     return ordered + [name for name in SECONDARY_ACTIONS if name in names]
 
 
-def visible_agencies(user):
-    """The agencies whose cases ``user`` sees (same rule as permissions.visible_cases_filter)."""
-    if user.is_superuser:
-        return Agency.objects.all()
-    worker = caseworker_of(user)
-    if worker is None:
-        return Agency.objects.none()
-    if worker.role in READ_ALL_ROLES:
-        return Agency.objects.subtree(worker.agency)
-    return Agency.objects.filter(pk=worker.agency_id)
-
-
 def intake_agencies(user) -> list[Agency]:
     """The agencies ``user`` may register counter applications for."""
     if not role_allows(user, "intake"):
         return []
-    return [agency for agency in visible_agencies(user) if agency_writable(user, agency)]
+    return [agency for agency in agencies_visible(user).agencies() if agency_writable(user, agency)]
 
 
 # --- list filters -------------------------------------------------------------------------------
@@ -162,7 +149,7 @@ class AgencyFilter(admin.SimpleListFilter):
     parameter_name = "agency"
 
     def lookups(self, request, model_admin):
-        agencies = visible_agencies(request.user).only("pk", "name", "depth")
+        agencies = agencies_visible(request.user).agencies().only("pk", "name", "depth")
         if len(agencies) <= 1:
             return []
         top = min(a.depth for a in agencies)
@@ -176,7 +163,7 @@ class AgencyFilter(admin.SimpleListFilter):
         pk = self.value().removeprefix("=")
         if not pk.isdigit():
             return queryset.none()
-        agency = visible_agencies(request.user).filter(pk=pk).first()
+        agency = agencies_visible(request.user).agencies().filter(pk=pk).first()
         if agency is None:
             return queryset.none()
         if exact:
@@ -354,7 +341,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
 
     def get_list_display(self, request):
         # The agency column only helps those who see more than one agency.
-        if visible_agencies(request.user).count() > 1:
+        if agencies_visible(request.user).agencies().count() > 1:
             return self.list_display
         return tuple(name for name in self.list_display if name != "agency")
 

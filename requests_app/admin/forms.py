@@ -11,7 +11,6 @@ from django.contrib.admin import widgets as admin_widgets
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from requests_app import validation
 from requests_app.choices import (
     ON_THE_SPOT_OUTCOMES,
     REPLY_OUTCOMES,
@@ -26,6 +25,8 @@ from requests_app.choices import (
 )
 from requests_app.models import Agency, Case, FeeNotice
 from requests_app.services.cases import MAX_EXTENSION_DAYS
+from requests_app.services.errors import InvalidInput
+from requests_app.services.intake import application_fields_check
 
 from .display import SERVICE_METHODS
 
@@ -420,21 +421,6 @@ class IntakeForm(forms.Form):
         if len(agencies) == 1:
             self.fields["agency"].initial = agencies[0].pk
 
-    def _validated(self, name: str, check):
-        value = self.cleaned_data.get(name, "")
-        if not value:
-            return value
-        try:
-            return check(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-
-    def clean_phone(self):
-        return self._validated("phone", validation.phone_number)
-
-    def clean_postal_code(self):
-        return self._validated("postal_code", validation.postal_code)
-
     def clean_effective_at(self):
         value = self.cleaned_data.get("effective_at")
         if value and value > timezone.now():
@@ -443,14 +429,15 @@ class IntakeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        id_type, number = data.get("id_type"), data.get("id_number")
-        if id_type and number:
-            try:
-                data["id_number"] = validation.id_number(id_type, number)
-            except ValueError as exc:
-                self.add_error("id_number", str(exc))
-        if not (data.get("phone") or data.get("email") or data.get("address")):
-            self.add_error("phone", "请至少填写一种联系方式（电话、电子邮箱或通讯地址）。")
+        # The applicant and delivery rules are the intake service's (the staff and public APIs
+        # ask it too): its refusal goes on each field it names.
+        names = [n for n in self.applicant_fields + self.request_fields if n in data]
+        try:
+            data.update(application_fields_check({name: data[name] for name in names}))
+        except InvalidInput as exc:
+            for name, errors in exc.fields.items():
+                for message in errors:
+                    self.add_error(name if name in self.fields else None, message)
         received_on = data.get("received_on")
         effective_at = data.get("effective_at")
         if received_on and received_on > timezone.localdate():

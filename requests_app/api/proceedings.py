@@ -40,7 +40,7 @@ from requests_app.models import (
     Review,
     ReviewDecision,
 )
-from requests_app.permissions import READ_ALL_ROLES, caseworker_of, visible_cases_filter
+from requests_app.permissions import agencies_visible
 from requests_app.selectors import agency_by_code
 from requests_app.services import fees as fee_services
 from requests_app.services import letters as letter_services
@@ -346,19 +346,6 @@ def _agency(code: str, field: str):
 
         raise ValidationError({field: ["机关代码不存在。"]})
     return agency
-
-
-def _agency_visible(user, agency) -> bool:
-    """The same scope as the cases: own agency, or the subtree for the read-all roles."""
-    condition = visible_cases_filter(user)
-    if condition is None:
-        return False
-    if user.is_superuser:
-        return True
-    worker = caseworker_of(user)
-    if worker.role in READ_ALL_ROLES:
-        return agency.path.startswith(worker.agency.path)
-    return agency.pk == worker.agency_id
 
 
 class CaseLegalView(StaffView):
@@ -696,7 +683,7 @@ class RepeatedRequestsView(StaffView):
     def get(self, request):
         data = _valid(RepeatedRequestsFilterInputSerializer, request.query_params.dict())
         agency = _agency(data["agency"], "agency")
-        if not _agency_visible(request.user, agency):
+        if agency not in agencies_visible(request.user):
             raise CaseNotFound("未找到该机关。", "No such agency.")
         groups = repeated_requests(
             agency=agency,

@@ -32,6 +32,8 @@ from requests_app.choices import (
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
 from requests_app.selectors import agency_by_code
 from requests_app.services.cases import ACTIONS
+from requests_app.services.errors import InvalidInput
+from requests_app.services.intake import APPLICATION_MESSAGES_EN, application_fields_check
 
 # Choice lists for the subsets of outcomes some actions accept, in the order of the closed list
 # (DOMAIN.md §4). Named here so that SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] can name them.
@@ -50,15 +52,8 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 def _message(chinese: str) -> str:
     """A validation message in the request's language (Chinese unless English was asked for)."""
     if (translation.get_language() or "").startswith("en"):
-        return validation.MESSAGES_EN.get(chinese, chinese)
+        return APPLICATION_MESSAGES_EN.get(chinese, chinese)
     return chinese
-
-
-def _checked(check, *args) -> str:
-    try:
-        return check(*args)
-    except ValueError as exc:
-        raise serializers.ValidationError(_message(str(exc)), code="invalid") from exc
 
 
 def _not_in_future(value: dt.datetime) -> dt.datetime:
@@ -148,9 +143,6 @@ def agency_brief(agency: Agency) -> dict:
 
 
 # --- the applicant's fields, shared by the public submission and counter intake ---------------
-# ``IdType.values`` builds a new list on each use. A tuple, not a set: the raw input tested
-# against it may be a list or an object, which a set cannot hash.
-_ID_TYPES = tuple(IdType.values)
 
 
 class ApplicantFieldsInputSerializer(serializers.Serializer):
@@ -179,26 +171,18 @@ class ApplicantFieldsInputSerializer(serializers.Serializer):
     information_form = serializers.ChoiceField(choices=InformationForm.choices)
     delivery_method = serializers.ChoiceField(choices=DeliveryMethod.choices)
 
-    def validate_phone(self, value: str) -> str:
-        return _checked(validation.phone_number, value)
-
-    def validate_postal_code(self, value: str) -> str:
-        return _checked(validation.postal_code, value)
-
-    def validate_id_number(self, value: str) -> str:
-        # Checked by the document type (the mainland ID's and the credit code's checksums);
-        # an invalid id_type is reported on its own field.
-        id_type = self.initial_data.get("id_type") if isinstance(self.initial_data, dict) else None
-        if id_type not in _ID_TYPES:
-            return value
-        return _checked(validation.id_number, id_type, value)
-
     def validate(self, attrs: dict) -> dict:
-        if attrs.get("delivery_method") == DeliveryMethod.EMAIL and not attrs.get("email"):
+        # The applicant and delivery rules are the intake service's; its refusal is shown on
+        # each field it names, as the admin's counter form shows it.
+        names = ApplicantFieldsInputSerializer._declared_fields
+        try:
+            checked = application_fields_check({k: v for k, v in attrs.items() if k in names})
+        except InvalidInput as exc:
             raise serializers.ValidationError(
-                {"email": ["选择电子邮件方式获取信息时须填写电子邮箱。"]}, code="required"
-            )
-        return attrs
+                {name: [_message(m) for m in messages] for name, messages in exc.fields.items()},
+                code="invalid",
+            ) from exc
+        return {**attrs, **checked}
 
     def applicant_fields(self) -> dict:
         """The validated fields the intake services store on the case."""

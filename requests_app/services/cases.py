@@ -955,8 +955,8 @@ def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=Non
     transaction. A bulk action of the case list."""
     if not case.is_open:
         raise TransitionRefused("已办结的申请不需要提醒。", "A concluded case needs no reminder.")
+    from requests_app.selectors import approvers_by_agency
     from requests_app.services.notifications import notifications_create, user_notifications
-    from requests_app.services.sweep import approvers_by_agency
 
     users = (
         [case.handler]

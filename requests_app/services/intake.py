@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from requests_app.choices import CONFIRMED_CHANNELS, Channel
+from requests_app import validation
+from requests_app.choices import CONFIRMED_CHANNELS, Channel, DeliveryMethod, IdType
 from requests_app.models import Agency, Case, CaseEvent, EventKind, IdempotencyRecord
 from requests_app.permissions import agency_writable, role_allows
 from requests_app.services.cases import actor_label, case_confirm_receipt, case_register, local_date
@@ -46,6 +47,60 @@ CASE_FIELDS = (
     "information_form",
     "delivery_method",
 )
+
+
+# --- the applicant and delivery rules (Art 29 ¶2), shared by every way in ---------------------
+# The admin's counter form, the staff API and the public API each check their own field types
+# and required fields, then ask this service; a refusal names each field with its message, and
+# each edge shows it on that field.
+CONTACT_REQUIRED = "请至少填写一种联系方式（电话、电子邮箱或通讯地址）。"
+EMAIL_FOR_EMAIL_DELIVERY = "选择电子邮件方式获取信息时须填写电子邮箱。"
+ADDRESS_FOR_POST_DELIVERY = "选择邮寄方式获取信息时须填写通讯地址。"
+APPLICATION_MESSAGES_EN = {
+    CONTACT_REQUIRED: "Give at least one way to reach the applicant (phone, e-mail or address).",
+    EMAIL_FOR_EMAIL_DELIVERY: "Delivery by e-mail needs an e-mail address.",
+    ADDRESS_FOR_POST_DELIVERY: "Delivery by post needs a postal address.",
+    **validation.MESSAGES_EN,
+}
+
+
+def application_fields_check(fields: dict) -> dict:
+    """The applicant and delivery rules of an application (Art 29 ¶2): an identity number valid
+    for its document type, a well-formed phone number and postal code when given, at least one
+    way to reach the applicant, an e-mail address for delivery by e-mail and a postal address
+    for delivery by post.
+
+    Returns the fields with the identity number, phone and postal code in their stored form.
+    Raises ``InvalidInput`` whose ``fields`` name every refused field with its messages (the
+    first one is the error's message). Writes nothing."""
+    cleaned = dict(fields)
+    errors: dict[str, list[str]] = {}
+
+    def checked(name: str, check, *args) -> None:
+        try:
+            cleaned[name] = check(*args)
+        except ValueError as exc:
+            errors.setdefault(name, []).append(str(exc))
+
+    if cleaned.get("id_type") in IdType.values and cleaned.get("id_number"):
+        checked("id_number", validation.id_number, cleaned["id_type"], cleaned["id_number"])
+    if cleaned.get("phone"):
+        checked("phone", validation.phone_number, cleaned["phone"])
+    if cleaned.get("postal_code"):
+        checked("postal_code", validation.postal_code, cleaned["postal_code"])
+    if not (cleaned.get("phone") or cleaned.get("email") or cleaned.get("address")):
+        errors.setdefault("phone", []).append(CONTACT_REQUIRED)
+    delivery = cleaned.get("delivery_method")
+    if delivery == DeliveryMethod.EMAIL and not cleaned.get("email"):
+        errors.setdefault("email", []).append(EMAIL_FOR_EMAIL_DELIVERY)
+    if delivery == DeliveryMethod.POST and not cleaned.get("address"):
+        errors.setdefault("address", []).append(ADDRESS_FOR_POST_DELIVERY)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(
+            first, APPLICATION_MESSAGES_EN.get(first, first), code="invalid", fields=errors
+        )
+    return cleaned
 
 
 def new_tracking_number(on: dt.date) -> str:
@@ -110,14 +165,17 @@ def _in_retried_transaction(work: Callable[[], T]) -> T:
 
 
 def _create_case(
-    *, agency: Agency, channel: str, submitted_at: dt.datetime, fields: dict
+    *, agency: Agency, channel: str, submitted_at: dt.datetime, fields: dict, imported: bool = False
 ) -> tuple[Case, str]:
-    """Insert the case with a fresh tracking number and access code. Runs inside
+    """Insert the case with a fresh tracking number and access code, the application's fields
+    checked by ``application_fields_check`` (not for an imported history). Runs inside
     ``_in_retried_transaction``: a refused insert (the number was taken) raises
     ``_TrackingNumberTaken``, and the whole transaction is run again."""
     unknown = set(fields) - set(CASE_FIELDS)
     if unknown:
         raise InvalidInput("包含未知字段。", f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if not imported:
+        fields = application_fields_check(fields)
     code = new_access_code()
     case = Case(
         agency=agency,
@@ -156,7 +214,9 @@ def case_submit(
     access code (shown once; only its hash is kept).
 
     With the agency's automatic confirmation on, R is the submission date, or the next
-    working day when submitted on a non-working day (DOMAIN.md §1 Decision)."""
+    working day when submitted on a non-working day (docs/law.md, "The day of receipt").
+    Raises InvalidInput when the applicant and delivery rules refuse the fields
+    (``application_fields_check``)."""
     from requests_app.calendars import calendar_for_agency
 
     if channel not in CONFIRMED_CHANNELS:
@@ -195,11 +255,16 @@ def case_intake(
     fields: dict,
     received_on: dt.date | None = None,
     effective_at: dt.datetime | None = None,
+    imported: bool = False,
 ) -> tuple[Case, str]:
     """A registrar enters a paper, oral or in-person application (counter work, possibly
     entered after the fact: ``effective_at`` is when it was handed in). The case is
     registered at once for counter channels and signed post; for unsigned post, fax and
-    e-mail it waits for receipt to be confirmed with the applicant."""
+    e-mail it waits for receipt to be confirmed with the applicant.
+
+    Raises InvalidInput when the applicant and delivery rules refuse the fields
+    (``application_fields_check``), except for ``imported`` histories (``import_cases``),
+    whose contact and delivery are what the old record holds: their reply went out long ago."""
     if actor is not None and not (role_allows(actor, "intake") and agency_writable(actor, agency)):
         raise ActionForbidden(
             "您无权为该机关登记申请。", "You may not register applications for this agency."
@@ -212,7 +277,11 @@ def case_intake(
 
     def intake() -> tuple[Case, str]:
         case, code = _create_case(
-            agency=agency, channel=channel, submitted_at=effective_at, fields=fields
+            agency=agency,
+            channel=channel,
+            submitted_at=effective_at,
+            fields=fields,
+            imported=imported,
         )
         _submitted_event(case, actor=actor, at=effective_at)
         repeat_check_record(case=case)  # 重复申请 flag (Art 36(六)), at once at the counter

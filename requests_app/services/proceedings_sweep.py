@@ -20,18 +20,22 @@ import datetime as dt
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from requests_app.calendars import calendar_for_agency
 from requests_app.clock import ESCALATE, REMIND, Action, due_actions
 from requests_app.deadlines import ONE_DAY
-from requests_app.models import CaseEvent, EventKind, Lawsuit, Notification, Review
+from requests_app.models import EventKind, Lawsuit, Review
+from requests_app.selectors import approvers_by_agency
 from requests_app.services.clock import clock_today
-from requests_app.services.notifications import notifications_create, user_notifications
-from requests_app.services.sweep import approvers_by_agency
-
-SYSTEM_LABEL = "系统"
+from requests_app.services.reminders import (
+    ActionNotices,
+    action_key,
+    action_recipients,
+    claim_for_update,
+    next_action_date,
+    next_dates_save,
+)
 
 # deadline name -> (model, due field, done field, label, legal basis)
 DEADLINES = {
@@ -68,11 +72,7 @@ def _claim(model, today: dt.date, batch_size: int) -> list:
         .select_related("case", "case__agency", "case__handler")
         .order_by("next_reminder_on", "pk")
     )
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-    else:
-        queryset = queryset.select_for_update()
-    return list(queryset[:batch_size])
+    return list(claim_for_update(queryset)[:batch_size])
 
 
 def _message(record, action: Action, label: str, basis: str) -> tuple[str, str, str]:
@@ -96,10 +96,9 @@ def _message(record, action: Action, label: str, basis: str) -> tuple[str, str, 
 def _process(deadline: str, records: list, today: dt.date, totals: dict) -> None:
     model, due_field, done_field, label, basis = DEADLINES[deadline]
     approvers = approvers_by_agency({r.case.agency_id for r in records})
-    now = timezone.now()
-    rows_by_key: dict[str, list] = {}
-    events: dict[str, CaseEvent] = {}
+    notices = ActionNotices()
     next_on: dict[dt.date | None, list[int]] = defaultdict(list)
+    name = model._meta.model_name
     for record in records:
         due = getattr(record, due_field)
         if due is None or getattr(record, done_field) is not None or record.decided_on:
@@ -108,64 +107,22 @@ def _process(deadline: str, records: list, today: dt.date, totals: dict) -> None
         actions = record_actions(due, deadline, calendar_for_agency(record.case.agency))
         for action in due_actions(actions, today):
             case = record.case
-            agency_approvers = approvers.get(case.agency_id, [])
-            if action.kind == ESCALATE:
-                users = agency_approvers
-            else:
-                users = [case.handler] if case.handler_id else agency_approvers
             kind, subject, body = _message(record, action, label, basis)
-            suffix = f":{action.days_before}" if action.days_before is not None else ""
-            key = (
-                f"{model._meta.model_name}{record.pk}:{action.kind}:{deadline}:{action.due}{suffix}"
-            )
-            rows = user_notifications(
-                users=users, case=case, kind=kind, subject=subject, body=body, key=key
-            )
-            if not rows:  # nobody to tell by name: the agency's inbox gets it
-                rows.append(
-                    Notification(
-                        dedup_key=f"{key}:agency:inbox",
-                        case=case,
-                        channel=Notification.Channel.INBOX,
-                        kind=kind,
-                        subject=subject[:200],
-                        body=body,
-                    )
-                )
-            rows_by_key[key] = rows
-            events[key] = CaseEvent(
+            notices.add(
                 case=case,
-                kind=EventKind.REMINDER_SENT if action.kind == REMIND else EventKind.ESCALATED,
-                actor=None,
-                actor_label=SYSTEM_LABEL,
-                recorded_at=now,
-                effective_at=now,
-                from_state=case.state,
-                to_state=case.state,
-                data={
-                    **action.as_dict(),
-                    f"{model._meta.model_name}_id": record.pk,
-                    "recipients": [u.get_username() for u in users],
-                },
-                reason=subject,
+                key=action_key(f"{name}{record.pk}", action),
+                users=action_recipients(action, case, approvers.get(case.agency_id, [])),
+                kind=kind,
+                subject=subject,
+                body=body,
+                event_kind=EventKind.REMINDER_SENT
+                if action.kind == REMIND
+                else EventKind.ESCALATED,
+                data={**action.as_dict(), f"{name}_id": record.pk},
             )
-        future = [a.on for a in actions if a.on > today]
-        next_on[min(future) if future else None].append(record.pk)
-
-    all_rows = [row for rows in rows_by_key.values() for row in rows]
-    fresh = {row.dedup_key for row in notifications_create(all_rows)}
-    new_events = [
-        events[key]
-        for key, rows in rows_by_key.items()
-        if any(row.dedup_key in fresh for row in rows)
-    ]
-    if new_events:
-        CaseEvent.objects.bulk_create(new_events)
-    totals["notifications"] += len(fresh)
-    for event in new_events:
-        totals[event.kind] += 1
-    for day, ids in next_on.items():
-        model.objects.filter(pk__in=ids).update(next_reminder_on=day)
+        next_on[next_action_date((a.on for a in actions), today)].append(record.pk)
+    totals["notifications"] += notices.save(totals)
+    next_dates_save(model, "next_reminder_on", next_on)
 
 
 def proceedings_sweep(*, today: dt.date | None = None, batch_size: int = 500) -> dict:

@@ -50,10 +50,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from requests_app.choices import OPEN_STATES, Role
+from requests_app.choices import OPEN_STATES
 from requests_app.clock import (
     CLOSE_NO_FEE,
     CLOSE_NO_SUPPLEMENT,
@@ -63,10 +62,18 @@ from requests_app.clock import (
     Action,
     due_actions,
 )
-from requests_app.models import Case, CaseEvent, Caseworker, EventKind, Notification
+from requests_app.models import Case, EventKind
+from requests_app.selectors import approvers_by_agency
 from requests_app.services import clock as clock_service
 from requests_app.services.errors import ServiceError
-from requests_app.services.notifications import notifications_create, user_notifications
+from requests_app.services.reminders import (
+    ActionNotices,
+    action_key,
+    action_recipients,
+    claim_for_update,
+    next_action_date,
+    next_dates_save,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +84,6 @@ DEADLINE_LABELS = {
     "fee_due_on": "缴费期限",
     "consultation_due_on": "征求意见期限",
 }
-SYSTEM_LABEL = "系统"
 
 
 # Case ids per broker message: publishing one costs about a millisecond (a round trip to the
@@ -109,11 +115,7 @@ def claim_queryset(case_ids: Sequence[int], today: dt.date):
         .select_related("agency", "handler")
         .order_by("pk")
     )
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-    else:
-        queryset = queryset.select_for_update()
-    return queryset.only(
+    return claim_for_update(queryset).only(
         "pk",
         "tracking_number",
         "state",
@@ -133,19 +135,6 @@ def claim_queryset(case_ids: Sequence[int], today: dt.date):
         "handler__first_name",
         "handler__last_name",
     )
-
-
-def approvers_by_agency(agency_ids) -> dict[int, list]:
-    """The active approvers (office heads) of each agency, who get escalations."""
-    found: dict[int, list] = defaultdict(list)
-    for worker in (
-        Caseworker.objects.filter(agency_id__in=agency_ids, role=Role.APPROVER)
-        .select_related("user")
-        .order_by("user_id")
-    ):
-        if worker.user.is_active:
-            found[worker.agency_id].append(worker.user)
-    return found
 
 
 def _message(case: Case, action: Action) -> tuple[str, str, str]:
@@ -181,11 +170,6 @@ def _message(case: Case, action: Action) -> tuple[str, str, str]:
         f"申请 {number} 的{label} {action.due} 已届满，申请人未{what}。依照《政府信息公开条例》"
         f"{law}，请确认是否终止办理。",
     )
-
-
-def _action_key(case: Case, action: Action) -> str:
-    suffix = f":{action.days_before}" if action.days_before is not None else ""
-    return f"c{case.pk}:{action.kind}:{action.deadline}:{action.due.isoformat()}{suffix}"
 
 
 EVENT_KINDS = {
@@ -232,9 +216,7 @@ def _close(case: Case, action: Action, today: dt.date) -> bool:
 
 def _process_batch(cases: list[Case], today: dt.date, totals: dict) -> None:
     approvers = approvers_by_agency({c.agency_id for c in cases})
-    now = timezone.now()
-    rows_by_action: dict[str, list[Notification]] = {}
-    events_by_action: dict[str, CaseEvent] = {}
+    notices = ActionNotices()
     closed: set[int] = set()
     for case in cases:
         actions = [Action.from_dict(a) for a in (case.clock or {}).get("actions", [])]
@@ -247,87 +229,31 @@ def _process_batch(cases: list[Case], today: dt.date, totals: dict) -> None:
                     closed.add(case.pk)
                     totals["closed"] += 1
                 continue
-            agency_approvers = approvers.get(case.agency_id, [])
-            if action.kind == ESCALATE:
-                users = agency_approvers
-            elif auto_close:
-                users = list({u.pk: u for u in [case.handler, *agency_approvers] if u}.values())
-            else:
-                users = [case.handler] if case.handler_id else agency_approvers
             kind, subject, body = _message(case, action)
-            key = _action_key(case, action)
-            rows = user_notifications(
-                users=users, case=case, kind=kind, subject=subject, body=body, key=key
-            )
-            if not rows:
-                # Nobody to tell by name: the agency's inbox (and its mailbox) get it.
-                rows.append(
-                    Notification(
-                        dedup_key=f"{key}:agency:inbox",
-                        case=case,
-                        channel=Notification.Channel.INBOX,
-                        kind=kind,
-                        subject=subject[:200],
-                        body=body,
-                    )
-                )
-                if case.agency.email:
-                    rows.append(
-                        Notification(
-                            dedup_key=f"{key}:agency:email",
-                            case=case,
-                            email=case.agency.email,
-                            channel=Notification.Channel.EMAIL,
-                            kind=kind,
-                            subject=subject[:200],
-                            body=body,
-                        )
-                    )
-            rows_by_action[key] = rows
-            events_by_action[key] = CaseEvent(
+            notices.add(
                 case=case,
-                kind=EVENT_KINDS[action.kind],
-                actor=None,
-                actor_label=SYSTEM_LABEL,
-                recorded_at=now,
-                effective_at=now,
-                from_state=case.state,
-                to_state=case.state,
-                data={
-                    **action.as_dict(),
-                    "recipients": [u.get_username() for u in users],
-                },
-                reason=subject,
+                key=action_key(f"c{case.pk}", action),
+                users=action_recipients(action, case, approvers.get(case.agency_id, [])),
+                kind=kind,
+                subject=subject,
+                body=body,
+                event_kind=EVENT_KINDS[action.kind],
+                data=action.as_dict(),
+                agency_mailbox=True,
             )
-
     # One de-duplication query and one insert for the whole batch.
-    all_rows = [row for rows in rows_by_action.values() for row in rows]
-    fresh_keys = {row.dedup_key for row in notifications_create(all_rows)}
-    new_events = [
-        events_by_action[key]
-        for key, rows in rows_by_action.items()
-        if any(row.dedup_key in fresh_keys for row in rows)
-    ]
-    if new_events:
-        CaseEvent.objects.bulk_create(new_events)
-    if fresh_keys:
-        totals["notifications"] += len(fresh_keys)
-    for event in new_events:
-        totals[str(event.kind)] += 1
+    fresh = notices.save(totals)
+    if fresh:
+        totals["notifications"] += fresh
 
     # Move each case to its next future action, grouped by date: a few UPDATEs per batch.
     by_next: dict[dt.date | None, list[int]] = defaultdict(list)
     for case in cases:
         if case.pk in closed:
             continue
-        future = [
-            dt.date.fromisoformat(a["on"])
-            for a in (case.clock or {}).get("actions", [])
-            if a["on"] > today.isoformat()
-        ]
-        by_next[min(future) if future else None].append(case.pk)
-    for next_on, ids in by_next.items():
-        Case.objects.filter(pk__in=ids).update(next_action_on=next_on)
+        days = (dt.date.fromisoformat(a["on"]) for a in (case.clock or {}).get("actions", []))
+        by_next[next_action_date(days, today)].append(case.pk)
+    next_dates_save(Case, "next_action_on", by_next)
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:

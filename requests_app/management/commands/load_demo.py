@@ -2,11 +2,12 @@
 password is printed), the national calendar, and a year of cases built through the real
 services with their own past dates.
 
-    manage.py load_demo
+    manage.py load_demo [--no-accounts]
 
 Safe to run twice: agencies and accounts are updated in place, and the cases are created
 only when the demo agencies have none yet. At the end it runs the deadline sweep once, so
-overdue cases already have their reminders in the inbox.
+overdue cases already have their reminders in the inbox, and prints the demo accounts (unless
+``--no-accounts``: ``make run`` prints them itself, last, once the servers are up).
 """
 
 from __future__ import annotations
@@ -475,10 +476,55 @@ SUBMITTED_PLAN = [
 ]
 
 
+def demo_usernames() -> list[str]:
+    """Every demo account's username, in the order the accounts are listed."""
+    names = [SUPERUSER]
+    for prefix, _ in WORKING_AGENCIES.values():
+        names += [f"{prefix}-{role}" for role in (Role.REGISTRAR, Role.HANDLER, Role.APPROVER)]
+    return names + [username for username, *_ in OVERSIGHT_ACCOUNTS]
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """The demo accounts that exist in the database: (username, role, agency), in list order."""
+    users = {
+        user.username: user
+        for user in get_user_model()
+        .objects.filter(username__in=demo_usernames(), is_active=True)
+        .select_related("caseworker__agency")
+    }
+    accounts = []
+    for username in demo_usernames():
+        user = users.get(username)
+        if user is None:
+            continue
+        if user.is_superuser:
+            accounts.append((username, "超级用户", "全部"))
+        elif hasattr(user, "caseworker"):
+            worker = user.caseworker
+            accounts.append((username, str(Role(worker.role).label), worker.agency.name))
+    return accounts
+
+
+def write_accounts(out, style, accounts: list[tuple[str, str, str]]) -> None:
+    """Write the demo accounts as a table (username, the shared password, role / agency)."""
+    out.write(style.SUCCESS(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
+    width = max(len(username) for username, *_ in accounts)
+    out.write(f"  {'username'.ljust(width)}  password            role / agency")
+    for username, role, agency in accounts:
+        out.write(f"  {username.ljust(width)}  {DEMO_PASSWORD}  {role} / {agency}")
+
+
 class Command(BaseCommand):
     help = "加载演示数据：机关、各角色账号（打印密码）、全国日历和一年的演示申请。"
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-accounts",
+            action="store_true",
+            help="不在结尾打印演示账号（make run 在服务启动后打印）",
+        )
+
+    def handle(self, *args, no_accounts=False, **options):
         self.rng = random.Random(SEED)
         agencies = self.load_agencies()
         accounts = self.load_accounts(agencies)
@@ -490,7 +536,9 @@ class Command(BaseCommand):
             created = self.load_cases(agencies)
             self.stdout.write(f"已创建 {created} 件演示申请。")
         self.sweep()
-        self.print_accounts(accounts)
+        if not no_accounts:
+            self.stdout.write("")
+            write_accounts(self.stdout, self.style, accounts)
 
     # --- agencies and people -------------------------------------------------------------------
     def load_agencies(self) -> dict[str, Agency]:
@@ -516,7 +564,7 @@ class Command(BaseCommand):
         self.stdout.write(f"机关：{len(agencies)} 个（{agencies[ROOT].name} 及其下级）。")
         return agencies
 
-    def load_accounts(self, agencies) -> list[tuple[str, str, str, str]]:
+    def load_accounts(self, agencies) -> list[tuple[str, str, str]]:
         rows = [(SUPERUSER, "系统管理员", None, None, True)]
         for code, (prefix, names) in WORKING_AGENCIES.items():
             for role, name in zip(
@@ -525,7 +573,6 @@ class Command(BaseCommand):
                 rows.append((f"{prefix}-{role}", name, code, role, role == Role.APPROVER))
         rows += OVERSIGHT_ACCOUNTS
         User = get_user_model()
-        printed = []
         for username, full_name, code, role, sees_personal_data in rows:
             user, _ = User.objects.get_or_create(username=username)
             user.first_name = full_name
@@ -536,7 +583,6 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             if code is None:
-                printed.append((username, "超级用户", "全部"))
                 continue
             Caseworker.objects.update_or_create(
                 user=user,
@@ -546,9 +592,8 @@ class Command(BaseCommand):
                     "can_view_personal_data": sees_personal_data,
                 },
             )
-            printed.append((username, str(Role(role).label), agencies[code].name))
         self.users = {username: User.objects.get(username=username) for username, *_ in rows}
-        return printed
+        return demo_accounts()
 
     def load_calendar(self) -> None:
         if "load_calendar" not in get_commands():
@@ -604,8 +649,9 @@ class Command(BaseCommand):
         fields["information_form"] = (
             "paper" if channel in (Channel.IN_PERSON, Channel.POST) else "electronic"
         )
+        # By e-mail only to an applicant who gave an address for it; by post otherwise.
         fields["delivery_method"] = {Channel.IN_PERSON: "collect", Channel.POST: "post"}.get(
-            channel, "email"
+            channel, "email" if fields["email"] else "post"
         )
         return fields
 
@@ -709,11 +755,3 @@ class Command(BaseCommand):
 
         totals = deadlines_sweep()
         self.stdout.write(f"期限扫描：{totals}")
-
-    def print_accounts(self, accounts) -> None:
-        self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
-        width = max(len(a[0]) for a in accounts)
-        self.stdout.write(f"  {'username'.ljust(width)}  password            role / agency")
-        for username, role, agency in accounts:
-            self.stdout.write(f"  {username.ljust(width)}  {DEMO_PASSWORD}  {role} / {agency}")
