@@ -135,3 +135,11 @@ def _agency_attnames() -> list[str]:
 def agency_cache_clear(**_kwargs) -> None:
     """Forget the cached agencies of this process (any agency saved or deleted here)."""
     _agency_rows.clear()
+
+
+def cases_on_provisional_years() -> QuerySet[Case]:
+    """Open cases with a due date computed on a provisional calendar year (statutory holidays
+    only, the State Council's notice not yet loaded): their dates may move when it is."""
+    return Case.objects.filter(
+        state__in=sorted(OPEN_STATES), clock__has_key="provisional_years"
+    ).exclude(clock__provisional_years=[])
