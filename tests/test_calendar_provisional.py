@@ -83,6 +83,27 @@ def test_every_published_year_keeps_its_statutory_weekday_holidays(year):
     assert weekday_statutory <= off
 
 
+def test_load_calendar_still_gives_every_published_year_2019_to_2026_exactly(today):
+    """With the refusal rule and provisional years in place, what load_calendar loads for the
+    published years is still, day by day, the State Council's arrangement (OFFICIAL, by hand)."""
+    import datetime as dt
+
+    from tests.clock_calendars import official_calendar
+
+    today("2026-12-04")
+    years = [str(y) for y in range(2019, 2027)]
+    call_command("load_calendar", "--years", *years, stdout=io.StringIO())
+    assert set(CalendarYear.objects.values_list("year", "status")) == {
+        (y, "published") for y in range(2019, 2027)
+    }
+    loaded, official = calendar_for_agency(None), official_calendar(*range(2019, 2027))
+    day = dt.date(2019, 1, 1)
+    while day.year < 2027:
+        assert loaded.is_working_day(day) is official.is_working_day(day), day
+        day += dt.timedelta(days=1)
+    assert loaded.provisional_years == frozenset()
+
+
 # --- 2027-01-01 ----------------------------------------------------------------------------
 def test_new_years_day_2027_is_never_a_working_day(today, tmp_path):
     today("2026-12-04")
@@ -234,3 +255,206 @@ def test_publishing_2027_moves_exactly_the_affected_cases(
 def test_the_example_notice_keeps_the_statutory_days():
     off, _ = EXAMPLE_NOTICE_2027
     assert set(statutory_holidays(2027)) <= off
+
+
+# --- every provisional date says so, wherever it is shown ------------------------------------
+def _applicant_case(office, handler):
+    """An online application received 2026-12-04, with its access code."""
+    from requests_app.services.intake import case_submit
+    from tests.factories import application_fields
+
+    case, code = case_submit(
+        agency=office, fields=application_fields(), submitted_at=at("2026-12-04", hour=9)
+    )
+    case = svc.case_confirm_receipt(
+        case=case, actor=handler, received_on=d("2026-12-04"), effective_at=at("2026-12-04")
+    )
+    return svc.case_start_processing(case=case, actor=handler, effective_at=at("2026-12-04")), code
+
+
+def _shown(client, handler, case, code):
+    """What the admin page, the admin list, the staff API and the public API show."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    root = get_user_model().objects.create_superuser(
+        f"root{CaseEvent.objects.count()}", "root@example.com", "pass-123456"
+    )
+    client.force_login(root)
+    page = client.get(f"/admin/requests_app/case/{case.pk}/change/").content.decode()
+    listing = client.get("/admin/requests_app/case/").content.decode()
+    staff = APIClient()
+    staff.force_authenticate(handler)
+    detail = staff.get(f"/api/v1/staff/cases/{case.pk}/").json()
+    rows = staff.get("/api/v1/staff/cases/").json()["results"]
+    public = APIClient().post(
+        "/api/v1/applications/track/",
+        {"tracking_number": case.tracking_number, "access_code": code},
+        format="json",
+    )
+    return page, listing, detail, rows, public.json()
+
+
+CLAUSE = "（该日期按法定节假日计算，2027年放假安排公布后可能调整）"
+
+
+def test_every_provisional_date_says_so_until_the_notice_is_loaded(
+    client, office, handler, approver, today, tmp_path, settings
+):
+    from requests_app.admin.display import clock_sections
+    from requests_app.models import Notification
+    from requests_app.services.letters import letter_draft
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    today("2026-12-04")
+    load_official(2026)
+    calendar_year_provisional(year=2027)
+    case, code = _applicant_case(office, handler)
+    assert case.reply_due_on == d("2027-01-04")
+
+    # The deadline explanation: the reply is marked, the 补正 notice (in 2026) is not.
+    titles = [section["title"] for section in clock_sections(case.clock)]
+    assert "答复期限：2027-01-04（暂定）" in titles
+    assert "补正告知期限：2026-12-15" in titles
+    warning = next(s for s in clock_sections(case.clock) if s["title"].startswith("暂定期限"))
+    assert warning["title"] == "暂定期限：2027 年放假安排尚未公布"
+    assert warning["lines"][0] == (
+        "答复期限按《全国年节及纪念日放假办法》规定的法定节假日计算，未计调休；"
+    )
+
+    page, listing, detail, rows, public = _shown(client, handler, case, code)
+    assert "<strong>2027-01-04（暂定）</strong>" in page  # the summary line
+    assert "暂定期限：2027 年放假安排尚未公布" in page
+    assert "2027-01-04（暂定）" in listing
+    assert detail["due_provisional"] is True
+    assert detail["clock"]["provisional_due"] == {"reply_due_on": [2027]}
+    assert next(r for r in rows if r["id"] == case.pk)["due_provisional"] is True
+    assert (public["reply_due_on"], public["due_provisional"]) == ("2027-01-04", True)
+
+    # The applicant's e-mail and letter carry the clause beside the date.
+    mail = Notification.objects.get(case=case, channel="email", subject__contains="已收到")
+    assert f"本机关将在 2027-01-04{CLAUSE} 前答复。" in mail.body
+    receipt = letter_draft(case=case, actor=approver, kind="registration_receipt")
+    assert f"在2027年1月4日{CLAUSE}前作出答复" in "".join(receipt.content["paragraphs"])
+
+    # The notice is loaded: no mark anywhere, and the next letter has no clause.
+    call_command("load_calendar", "--file", str(notice_file(tmp_path / "2027.csv")))
+    case.refresh_from_db()
+    assert case.reply_due_on == d("2027-01-04")
+    assert not any("暂定" in s["title"] for s in clock_sections(case.clock))
+    page, listing, detail, rows, public = _shown(client, handler, case, code)
+    assert "<strong>2027-01-04</strong>" in page
+    assert "暂定" not in page.split('id="case-history"')[0]
+    assert detail["due_provisional"] is False
+    assert next(r for r in rows if r["id"] == case.pk)["due_provisional"] is False
+    assert public["due_provisional"] is False
+    again = letter_draft(case=case, actor=approver, kind="registration_receipt")
+    paragraphs = "".join(again.content["paragraphs"])
+    assert "在2027年1月4日前作出答复" in paragraphs
+    assert "放假安排" not in paragraphs
+
+
+# --- the admin's calendar pages -------------------------------------------------------------
+@pytest.fixture
+def root_client(client):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "pass-123456")
+    client.force_login(root)
+    return client
+
+
+YEAR_ADD = "/admin/requests_app/calendaryear/add/"
+
+
+def _errors(response) -> str:
+    from django.utils.html import strip_tags
+
+    return strip_tags(response.content.decode())
+
+
+def test_the_admin_adds_a_year_provisional_or_published_never_empty(root_client, tmp_path):
+    # Published from the library: it has no 2027 notice, so it is refused, nothing stored.
+    response = root_client.post(YEAR_ADD, {"year": "2027", "arrangement": "library"})
+    assert response.status_code == 200
+    assert "holidays 库尚无 2027 年国务院办公厅的安排" in _errors(response)
+    # Published from a file that lacks statutory holidays: refused with the days it lacks.
+    partial = tmp_path / "partial.csv"
+    partial.write_text("date,kind,name\n2027-01-01,休,元旦\n", encoding="utf-8")
+    with partial.open("rb") as upload:
+        response = root_client.post(
+            YEAR_ADD, {"year": "2027", "arrangement": "file", "notice_file": upload}
+        )
+    assert response.status_code == 200
+    assert "2027 年的安排缺少法定节假日：2027-02-05 农历除夕、2027-02-08 春节" in _errors(response)
+    # No file at all: refused too. (The old form stored an empty known year here.)
+    response = root_client.post(YEAR_ADD, {"year": "2027", "arrangement": "file"})
+    assert "请选择通知安排文件" in _errors(response)
+    assert not CalendarYear.objects.exists()
+    assert not CalendarDay.objects.exists()
+
+    # Provisional: the statutory holidays, nothing else.
+    response = root_client.post(YEAR_ADD, {"year": "2027", "arrangement": "provisional"})
+    assert response.status_code == 302, _errors(response)[:3000]
+    year = CalendarYear.objects.get(agency=None, year=2027)
+    assert (year.status, year.source) == (
+        "provisional",
+        "《全国年节及纪念日放假办法》（法定节假日，暂定）",
+    )
+    assert dict(CalendarDay.objects.values_list("date", "name")) == statutory_holidays(2027)
+
+    # Its change page loads the notice from a file: the year becomes published.
+    change = f"/admin/requests_app/calendaryear/{year.pk}/change/"
+    assert (
+        "暂定：按《全国年节及纪念日放假办法》载入法定节假日"
+        in root_client.get(change).content.decode()
+    )
+    with notice_file(tmp_path / "2027.csv").open("rb") as upload:
+        response = root_client.post(
+            change, {"source": "", "arrangement": "file", "notice_file": upload}
+        )
+    assert response.status_code == 302, _errors(response)[:3000]
+    year.refresh_from_db()
+    assert (year.status, year.source) == ("published", "2027.csv")
+    assert CalendarDay.objects.get(date=d("2027-02-20")).kind == "workday"
+    # A published year cannot be turned back into a provisional one.
+    response = root_client.post(change, {"source": "", "arrangement": "provisional"})
+    assert response.status_code == 200
+    year.refresh_from_db()
+    assert year.status == "published"
+
+
+def test_the_admin_refuses_to_take_a_statutory_holiday_out(root_client):
+    calendar_year_provisional(year=2027)
+    new_year = CalendarDay.objects.get(date=d("2027-01-01"))
+    change = f"/admin/requests_app/calendarday/{new_year.pk}/change/"
+    response = root_client.post(
+        change, {"date": "2027-01-01", "kind": "workday", "name": "上班", "agency": ""}
+    )
+    assert response.status_code == 200
+    assert "2027-01-01 是法定节假日（元旦，《全国年节及纪念日放假办法》）" in _errors(response)
+    response = root_client.post(
+        "/admin/requests_app/calendarday/add/",
+        {"date": "2027-02-20", "kind": "workday", "name": "调休上班", "agency": ""},
+    )
+    assert "2027 年为暂定年度" in _errors(response)
+
+    response = root_client.post(
+        f"/admin/requests_app/calendarday/{new_year.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert "未删除：2027-01-01 是法定节假日" in _errors(response)
+    response = root_client.post(
+        "/admin/requests_app/calendarday/",
+        {"action": "delete_selected_days", "_selected_action": [new_year.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "未删除任何日期：2027-01-01 是法定节假日" in _errors(response)
+    assert CalendarDay.objects.get(date=d("2027-01-01")).kind == "holiday"
+    assert CalendarDay.objects.filter(date__year=2027).count() == 13
+    # A statutory holiday on a weekend needs no row: removing that one is allowed.
+    saturday = CalendarDay.objects.get(date=d("2027-05-01"))
+    response = root_client.post(
+        f"/admin/requests_app/calendarday/{saturday.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not CalendarDay.objects.filter(date=d("2027-05-01")).exists()

@@ -56,10 +56,12 @@ class CalendarYear(models.Model):
 
     agency = models.ForeignKey(
         "requests_app.Agency",
+        verbose_name=_("适用机关"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="calendar_years",
+        help_text=_("留空为全国日历；填写则为该机关及其下级的地方日历（只能上传文件载入）。"),
     )
     year = models.PositiveSmallIntegerField(_("年份"))
     status = models.CharField(
