@@ -103,7 +103,7 @@ def _calendar_row_changed(**kwargs) -> None:
     calendar_changed()
 
 
-def statutory_holidays(year: int) -> dict:
+def statutory_holidays(year: int) -> dict[dt.date, str]:
     """{date: name} of the holidays the law itself fixes for ``year``, before any notice.
 
     《全国年节及纪念日放假办法》 (as amended in 2024, in force 2025-01-01, Art 2): 元旦 1 day,

@@ -197,6 +197,15 @@ def test_the_beat_loads_next_year_and_never_touches_a_published_one(today, tmp_p
     after = list(CalendarDay.objects.filter(date__year=2027).values_list("date", "kind", "name"))
     assert after == before
     assert calendar_year_provisional(year=2027).kept_published is True
+    with pytest.raises(CalendarRefused, match="2027 年已公布安排，不能改回暂定年度"):
+        calendar_year_load(
+            year=2027,
+            holidays=statutory_holidays(2027),
+            workdays={},
+            source="x",
+            status=CalendarYear.Status.PROVISIONAL,
+        )
+    assert CalendarYear.objects.get(agency=None, year=2027).status == "published"
 
 
 # --- publishing the notice ----------------------------------------------------------------
@@ -323,7 +332,9 @@ def test_every_provisional_date_says_so_until_the_notice_is_loaded(
     )
 
     page, listing, detail, rows, public = _shown(client, handler, case, code)
-    assert "<strong>2027-01-04（暂定）</strong>" in page  # the summary line
+    assert "<strong>2027年1月4日（暂定）</strong>" in page  # the summary line
+    assert '<div class="readonly">2027年1月4日（暂定）</div>' in page  # the 期限 fields
+    assert '<div class="readonly">2026年12月15日</div>' in page  # 补正告知期限: in 2026
     assert "暂定期限：2027 年放假安排尚未公布" in page
     assert "2027-01-04（暂定）" in listing
     assert detail["due_provisional"] is True
@@ -343,7 +354,7 @@ def test_every_provisional_date_says_so_until_the_notice_is_loaded(
     assert case.reply_due_on == d("2027-01-04")
     assert not any("暂定" in s["title"] for s in clock_sections(case.clock))
     page, listing, detail, rows, public = _shown(client, handler, case, code)
-    assert "<strong>2027-01-04</strong>" in page
+    assert "<strong>2027年1月4日</strong>" in page
     assert "暂定" not in page.split('id="case-history"')[0]
     assert detail["due_provisional"] is False
     assert next(r for r in rows if r["id"] == case.pk)["due_provisional"] is False
@@ -458,3 +469,52 @@ def test_the_admin_refuses_to_take_a_statutory_holiday_out(root_client):
     )
     assert response.status_code == 302
     assert not CalendarDay.objects.filter(date=d("2027-05-01")).exists()
+
+
+# --- the pure clock: which dates are marked ------------------------------------------------
+def test_the_clock_marks_exactly_the_dates_computed_across_a_provisional_year():
+    from requests_app.clock import ClockEvent, ClockRules, compute_clock, provisional_clause
+    from tests.clock_calendars import official_calendar
+
+    calendar = official_calendar(2026).with_overrides(
+        holidays=statutory_holidays(2027), provisional_years={2027}
+    )
+
+    def clock(*events):
+        return compute_clock(
+            received_on=d("2026-12-04"),
+            state="awaiting_fee" if events else "processing",
+            events=list(events),
+            calendar=calendar,
+            rules=ClockRules(),
+        )
+
+    plain = clock()
+    assert (plain.reply_due_on, plain.supplement_notice_due_on) == (
+        d("2027-01-04"),
+        d("2026-12-15"),
+    )
+    assert plain.provisional == {"reply_due_on": (2027,)}
+    assert plain.missing_years == ()
+
+    fee = clock(ClockEvent("issue_fee_notice", d("2026-12-21")))
+    # 20 working days after 12-21, 2027-01-01 not counted.
+    assert fee.fee_due_on == d("2027-01-19")
+    assert fee.provisional == {"reply_due_on": (2027,), "fee_due_on": (2027,)}
+    assert fee.explanation["provisional_due"] == {
+        "reply_due_on": [2027],
+        "fee_due_on": [2027],
+    }
+
+    fixed = compute_clock(
+        received_on=d("2026-12-04"),
+        state="processing",
+        events=[ClockEvent("set_later_reply_date", d("2026-12-10"), {"reply_by": "2027-03-01"})],
+        calendar=calendar,
+        rules=ClockRules(),
+    )
+    assert fixed.reply_due_on == d("2027-03-01")
+    assert fixed.provisional == {}  # a date the agency fixed (Art 35) is not computed
+
+    assert provisional_clause([2027]) == CLAUSE
+    assert provisional_clause([]) == ""

@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from requests_app import selectors
@@ -89,7 +89,12 @@ def format_due(case: Case, field: str) -> str:
 def _due_display(field: str, label: str):
     @admin.display(description=label, ordering=field)
     def show(self, case):
-        return format_due(case, field)
+        # Localized like the other date fields of the page, plus the provisional mark.
+        day = getattr(case, field)
+        if day is None:
+            return "—"
+        mark = PROVISIONAL_MARK if provisional_years_of(case.clock, field) else ""
+        return formats.localize(day) + mark
 
     return show
 
@@ -417,7 +422,9 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             "legal": legal_panels(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
-            "reply_due_text": format_due(case, "reply_due_on"),
+            "reply_due_mark": (
+                PROVISIONAL_MARK if provisional_years_of(case.clock, "reply_due_on") else ""
+            ),
             "receipt": receipt,
             "is_overdue": bool(
                 case.is_open and case.reply_due_on and case.reply_due_on < timezone.localdate()

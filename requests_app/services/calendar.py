@@ -327,6 +327,8 @@ def calendar_year_load(
             agency=agency, year=year, defaults={"source": source, "status": status}
         )
         if not result.year_created and year_row.status != status:
+            if status == CalendarYear.Status.PROVISIONAL:
+                raise CalendarRefused(f"{year} 年已公布安排，不能改回暂定年度。")
             result.published_now = status == CalendarYear.Status.PUBLISHED
             year_row.status, year_row.source = status, source
             year_row.save(update_fields=["status", "source"])
@@ -396,7 +398,8 @@ def calendar_years_refresh(
 
 
 def calendar_year_remove(*, year_row: CalendarYear, actor=None) -> int:
-    """Forget that a year is known (its dates become provisional and flagged again)."""
+    """Forget that a year is known (its dates fall back to the weekend rule and are flagged as
+    in a missing year again)."""
     with transaction.atomic():
         year, agency = year_row.year, year_row.agency
         year_row.delete()
