@@ -518,3 +518,16 @@ def test_the_clock_marks_exactly_the_dates_computed_across_a_provisional_year():
 
     assert provisional_clause([2027]) == CLAUSE
     assert provisional_clause([]) == ""
+
+
+def test_the_caseworkers_reminder_says_the_deadline_is_provisional():
+    from requests_app.clock import REMIND, Action
+    from requests_app.models import Case
+    from requests_app.services.sweep import _message
+
+    action = Action(REMIND, "reply_due_on", d("2027-01-04"), d("2026-12-28"), 5)
+    provisional = Case(tracking_number="GK1", clock={"provisional_due": {"reply_due_on": [2027]}})
+    _, _, body = _message(provisional, action)
+    assert body == f"申请 GK1 的答复期限为 2027-01-04{CLAUSE}，还有 5 个工作日，请及时办理。"
+    _, _, body = _message(Case(tracking_number="GK1", clock={}), action)
+    assert body == "申请 GK1 的答复期限为 2027-01-04，还有 5 个工作日，请及时办理。"
