@@ -3,7 +3,8 @@
 An agency's calendar is the national one (rows without an agency) overridden by the rows of its
 ancestors and then its own (a local holiday, or a local make-up working day): the deeper the
 agency, the later it applies. Known years are the national years plus any year an ancestor
-(or the agency) loaded for itself.
+(or the agency) loaded for itself; a year is provisional when one of those rows is (before the
+State Council's notice: statutory holidays only, see ``statutory_holidays``).
 
 Calendars are cached in the process, keyed by the agency's path and a version number kept in
 Django's cache; every write to the calendar rows bumps the version (``calendar_changed``), so
@@ -12,6 +13,8 @@ every process reloads on its next use.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import threading
 
 from django.core.cache import cache
@@ -66,8 +69,15 @@ def _build(agency: Agency | None) -> WorkCalendar:
         by_date[day] = kind
     holidays = {d for d, k in by_date.items() if k == CalendarDay.Kind.HOLIDAY}
     workdays = {d for d, k in by_date.items() if k == CalendarDay.Kind.WORKDAY}
-    years = set(CalendarYear.objects.filter(scope).values_list("year", flat=True))
-    return WorkCalendar(holidays=holidays, workdays=workdays, known_years=years)
+    years = set()
+    provisional = set()
+    for year, status in CalendarYear.objects.filter(scope).values_list("year", "status"):
+        years.add(year)
+        if status == CalendarYear.Status.PROVISIONAL:
+            provisional.add(year)
+    return WorkCalendar(
+        holidays=holidays, workdays=workdays, known_years=years, provisional_years=provisional
+    )
 
 
 def calendar_for_agency(agency: Agency | None) -> WorkCalendar:
@@ -91,6 +101,32 @@ def _calendar_row_changed(**kwargs) -> None:
     # Cache invalidation only; recomputing deadlines is the services' job
     # (requests_app.services.clock.calendar_dates_changed).
     calendar_changed()
+
+
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    """{date: name} of the holidays the law itself fixes for ``year``, before any notice.
+
+    《全国年节及纪念日放假办法》 (as amended in 2024, in force 2025-01-01, Art 2): 元旦 1 day,
+    春节 4 days (农历除夕 to 正月初三), 清明节 1, 劳动节 2 (1–2 May), 端午节 1, 中秋节 1,
+    国庆节 3 (1–3 October); earlier years follow the text then in force (the ``holidays``
+    package knows each revision and the lunar dates). Only these days: a weekend holiday's
+    day off (补假) and the 调休 are what the State Council's annual notice decides, so the
+    package's observed days and the published special days are left out.
+    """
+    return dict(_statutory_holidays(year))
+
+
+@functools.lru_cache(maxsize=64)
+def _statutory_holidays(year: int) -> tuple[tuple[dt.date, str], ...]:
+    from holidays.countries.china import China
+
+    class StatutoryChina(China):
+        def _populate_common_holidays(self):
+            self.has_special_holidays = False  # the notices' own days: not the law's
+            super()._populate_common_holidays()
+
+    found = StatutoryChina(years=year, observed=False, language="zh_CN")
+    return tuple(sorted((day, str(name)) for day, name in found.items() if day.year == year))
 
 
 def library_schedule(year: int) -> tuple[dict, set] | None:

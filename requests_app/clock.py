@@ -239,10 +239,17 @@ class CaseClock:
     actions: tuple[Action, ...] = ()
     missing_years: tuple[int, ...] = ()
     explanation: Mapping[str, Any] = field(default_factory=dict)
+    # Due-date column -> the provisional years its computation crossed (statutory holidays
+    # only, 调休 not yet published); a date not listed is final.
+    provisional: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def is_calendar_complete(self) -> bool:
         return not self.missing_years
+
+    @property
+    def provisional_years(self) -> tuple[int, ...]:
+        return tuple(sorted({y for years in self.provisional.values() for y in years}))
 
     def due_dates(self) -> dict[str, dt.date | None]:
         return {name: getattr(self, name) for name in DUE_FIELDS}
@@ -432,6 +439,31 @@ def compute_clock(
     )
     fee_due = fees[-1]["due"] if fees else None
     consultation_due = consultations[-1]["due"] if consultations else None
+
+    # --- which dates rest on a provisional year (statutory holidays only, no 调休 yet) -------
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    if computed_due is not None and later_reply_by is None:
+        # A date the agency fixed (Art 35) is not computed; a computed one depends on every
+        # working day from the anchor to it, excluded intervals included.
+        ends = [
+            computed_due,
+            *(min(c["closed"], c["due"]) if c["closed"] else c["due"] for c in consultations),
+            *(f["paid"] or f["due"] for f in fees),
+        ]
+        spans["reply_due_on"] = (counting_start(anchor), max(ends))
+    if supplement_notice_due is not None:
+        spans["supplement_notice_due_on"] = (received_on, supplement_notice_due)
+    if supplement_due is not None and supplement_requested_on is not None:
+        spans["supplement_due_on"] = (supplement_requested_on, supplement_due)
+    if fees:
+        spans["fee_due_on"] = (fees[-1]["served"], fee_due)
+    if consultations:
+        spans["consultation_due_on"] = (consultations[-1]["sent"], consultation_due)
+    provisional = {
+        name: tuple(years)
+        for name, (start, end) in spans.items()
+        if (years := calendar.provisional_in(start, end))
+    }
     if due_dates_only:
         return CaseClock(
             restarted_on=restarted_on,
@@ -440,6 +472,7 @@ def compute_clock(
             supplement_due_on=supplement_due,
             fee_due_on=fee_due,
             consultation_due_on=consultation_due,
+            provisional=provisional,
         )
 
     # --- on-time facts of a concluded case --------------------------------------------------
@@ -587,6 +620,8 @@ def compute_clock(
         ),
         "actions": [a.as_dict() for a in actions],
         "missing_years": sorted(missing),
+        "provisional_due": {name: list(years) for name, years in provisional.items()},
+        "provisional_years": sorted({y for years in provisional.values() for y in years}),
     }
     return CaseClock(
         restarted_on=restarted_on,
@@ -600,6 +635,7 @@ def compute_clock(
         actions=tuple(actions),
         missing_years=tuple(sorted(missing)),
         explanation=explanation,
+        provisional=provisional,
     )
 
 
@@ -623,3 +659,24 @@ def due_actions(actions: Iterable[Action], today: dt.date) -> list[Action]:
             chosen.append(min(group, key=lambda a: a.days_before or 0))
     chosen.sort(key=lambda a: (a.on, a.kind, a.deadline))
     return chosen
+
+
+# --- provisional dates, in words (the admin, the letters, the e-mails, the API) -------------
+PROVISIONAL_MARK = "（暂定）"
+
+
+def provisional_years_of(explanation: Mapping[str, Any] | None, *fields: str) -> list[int]:
+    """The provisional years behind the given due-date columns of a stored explanation
+    (``Case.clock``), or behind any of them when no column is named."""
+    marked = (explanation or {}).get("provisional_due") or {}
+    names = fields or tuple(marked)
+    return sorted({int(y) for name in names for y in marked.get(name, ())})
+
+
+def provisional_clause(years: Iterable[int]) -> str:
+    """The short clause an applicant reads beside a provisional date ("" when none)."""
+    years = sorted(set(years))
+    if not years:
+        return ""
+    named = "、".join(f"{y}年" for y in years)
+    return f"（该日期按法定节假日计算，{named}放假安排公布后可能调整）"

@@ -4,10 +4,15 @@ A 工作日 is a Monday-to-Friday that is not a statutory holiday, or a Saturday
 make-up working day (调休上班). The calendar is data: the holidays, the make-up working days and
 the years whose schedule is known (published by the State Council and loaded).
 
-A date in a year the calendar does not know is never guessed silently: the arithmetic falls
-back to the plain weekend rule for it (so a provisional date exists), and
-:meth:`WorkCalendar.missing_years` tells the caller which years a span touched, so that the
-result is flagged. ``strict=True`` raises :class:`MissingCalendarYear` instead.
+A known year is **published** (the State Council's notice: holidays and 调休) or
+**provisional** (before the notice: the statutory holidays only, no 调休);
+:meth:`WorkCalendar.provisional_in` tells the caller which provisional years a span touched, so
+that a date computed across one is marked provisional.
+
+A date in a year the calendar does not know at all is never guessed silently: the arithmetic
+falls back to the plain weekend rule for it, and :meth:`WorkCalendar.missing_years` tells the
+caller which years a span touched, so that the result is flagged. ``strict=True`` raises
+:class:`MissingCalendarYear` instead.
 """
 
 from __future__ import annotations
@@ -34,18 +39,23 @@ class MissingCalendarYear(LookupError):
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """Holidays, make-up working days (调休) and the years whose schedule is known."""
+    """Holidays, make-up working days (调休), the years whose schedule is known, and which of
+    those are provisional (statutory holidays only, the notice not yet published)."""
 
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
     known_years: frozenset[int] = field(default_factory=frozenset)
     strict: bool = False
+    provisional_years: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self):
         # Accept any iterable; keep the dataclass hashable and immutable.
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "workdays", frozenset(self.workdays))
-        object.__setattr__(self, "known_years", frozenset(self.known_years))
+        object.__setattr__(self, "provisional_years", frozenset(self.provisional_years))
+        object.__setattr__(
+            self, "known_years", frozenset(self.known_years) | self.provisional_years
+        )
         overlap = self.holidays & self.workdays
         if overlap:
             raise ValueError(f"dates both holiday and working day: {sorted(overlap)}")
@@ -116,12 +126,18 @@ class WorkCalendar:
         low, high = sorted((start, end))
         return [y for y in range(low.year, high.year + 1) if y not in self.known_years]
 
+    def provisional_in(self, start: dt.date, end: dt.date) -> list[int]:
+        """Provisional years touched by the span between the two dates (inclusive)."""
+        low, high = sorted((start, end))
+        return [y for y in range(low.year, high.year + 1) if y in self.provisional_years]
+
     def with_overrides(
         self,
         *,
         holidays: Iterable[dt.date] = (),
         workdays: Iterable[dt.date] = (),
         known_years: Iterable[int] = (),
+        provisional_years: Iterable[int] = (),
     ) -> WorkCalendar:
         """A calendar where the given dates override this one's (a local calendar on the
         national one): a local holiday removes a national make-up day and vice versa."""
@@ -132,6 +148,7 @@ class WorkCalendar:
             workdays=(self.workdays - holidays) | workdays,
             known_years=self.known_years | frozenset(known_years),
             strict=self.strict,
+            provisional_years=self.provisional_years | frozenset(provisional_years),
         )
 
 

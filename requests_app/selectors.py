@@ -149,3 +149,11 @@ def approvers_by_agency(agency_ids) -> dict[int, list]:
         if worker.user.is_active:
             found[worker.agency_id].append(worker.user)
     return found
+
+
+def cases_on_provisional_years() -> QuerySet[Case]:
+    """Open cases with a due date computed on a provisional calendar year (statutory holidays
+    only, the State Council's notice not yet loaded): their dates may move when it is."""
+    return Case.objects.filter(
+        state__in=sorted(OPEN_STATES), clock__has_key="provisional_years"
+    ).exclude(clock__provisional_years=[])

@@ -47,3 +47,23 @@ def deadlines_process_batch_task(case_ids: list[int], today: str) -> dict:
 
     day = max(dt.date.fromisoformat(today), clock_today())
     return deadlines_process_batch(case_ids, today=day)
+
+
+@shared_task(name="requests_app.calendar_next_year", acks_late=True)
+def calendar_next_year_task() -> dict:
+    """Make next year known before any deadline reaches it: published when the ``holidays``
+    package has the State Council's notice, otherwise provisional (the statutory holidays of
+    《全国年节及纪念日放假办法》). A published year is never touched. The same as
+    ``manage.py load_calendar --next-year``; returns the year, its status, the cases moved and
+    how many open cases have dates in a provisional year."""
+    from requests_app.selectors import cases_on_provisional_years
+    from requests_app.services.calendar import calendar_years_refresh
+    from requests_app.services.clock import clock_today
+
+    (result,) = calendar_years_refresh(years=[clock_today().year + 1], keep_published=True)
+    return {
+        "year": result.year,
+        "status": result.status,
+        "cases_moved": result.cases_moved,
+        "provisional_open_cases": cases_on_provisional_years().count(),
+    }

@@ -231,6 +231,7 @@ def test_list_masks_personal_data(cases, approver):
         "submitted_at",
         "received_on",
         "reply_due_on",
+        "due_provisional",
         "next_action_on",
         "concluded_on",
         "is_extended",

@@ -14,7 +14,14 @@ from requests_app.models import CalendarDay, CalendarYear, Case, CaseEvent, Even
 from requests_app.services import cases as svc
 from requests_app.services.calendar import calendar_day_delete, calendar_day_set
 from requests_app.services.clock import case_clock_refresh
-from tests.clock_calendars import at, case_received, d, load_official
+from tests.clock_calendars import (
+    EXAMPLE_NOTICE_2027,
+    at,
+    case_received,
+    d,
+    load_official,
+    notice_file,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,26 +79,24 @@ def test_load_calendar_from_the_library_is_idempotent():
 
 
 def test_load_calendar_from_a_file_for_a_new_year(tmp_path):
-    path = tmp_path / "2027.csv"
-    path.write_text(
-        "date,kind,name\n2027-01-01,休,元旦\n2027-02-05,holiday,春节\n2027-02-20,班,调休上班\n",
-        encoding="utf-8",
-    )
+    path = notice_file(tmp_path / "2027.csv")
     out = io.StringIO()
     call_command("load_calendar", "--file", str(path), stdout=out)
-    assert "2027: 3 created" in out.getvalue()
-    assert CalendarYear.objects.get(year=2027, agency=None).source == "2027.csv"
+    assert "2027: 21 created, 0 updated, 0 deleted, 0 unchanged, year newly known" in out.getvalue()
+    year = CalendarYear.objects.get(year=2027, agency=None)
+    assert (year.source, year.status) == ("2027.csv", "published")
+    off, on = EXAMPLE_NOTICE_2027
     assert dict(CalendarDay.objects.filter(date__year=2027).values_list("date", "kind")) == {
-        d("2027-01-01"): "holiday",
-        d("2027-02-05"): "holiday",
-        d("2027-02-20"): "workday",
+        **{day: "holiday" for day in off if day.weekday() < 5},
+        **{day: "workday" for day in on},
     }
     # --replace makes the year exactly the file: a row the file no longer lists goes.
-    path.write_text("date,kind,name\n2027-01-01,holiday,元旦\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("2027-02-10,休,放假\n", ""), encoding="utf-8"
+    )
     call_command("load_calendar", "--file", str(path), "--replace", stdout=io.StringIO())
-    assert list(CalendarDay.objects.filter(date__year=2027).values_list("date", flat=True)) == [
-        d("2027-01-01")
-    ]
+    assert not CalendarDay.objects.filter(date=d("2027-02-10")).exists()
+    assert CalendarDay.objects.filter(date__year=2027).count() == 20
 
 
 def test_load_calendar_rejects_a_bad_row(tmp_path):

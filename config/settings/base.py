@@ -266,3 +266,11 @@ CELERY_BEAT_SCHEDULE["annual-reports-year-end"] = {
     "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year=1),
     "options": {"expires": 20 * 3600},
 }
+# DOMAIN.md §2: next year is known before a deadline reaches it — provisional (statutory
+# holidays only) until the State Council's notice is loaded. Daily, so a year end never
+# passes without it; a no-op once the year is loaded, and a published year is never touched.
+CELERY_BEAT_SCHEDULE["calendar-next-year"] = {
+    "task": "requests_app.calendar_next_year",
+    "schedule": crontab(minute=10, hour=2),
+    "options": {"expires": 20 * 3600},
+}

@@ -16,10 +16,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from requests_app import selectors, workbench
+from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.legal_selectors import letter_list
 from requests_app.models import Agency, Case, EventKind
 from requests_app.permissions import (
@@ -68,6 +69,27 @@ BUTTON_LABELS = {"note": "添加备注", "assign": "指定/更换承办人"}
 
 def format_date(day: dt.date | None) -> str:
     return f"{day:%Y-%m-%d}" if day else "—"
+
+
+def format_due(case: Case, field: str) -> str:
+    """A due date, with "（暂定）" when it was computed on a provisional calendar year."""
+    day = getattr(case, field)
+    if day and provisional_years_of(case.clock, field):
+        return format_date(day) + PROVISIONAL_MARK
+    return format_date(day)
+
+
+def _due_display(field: str, label: str):
+    @admin.display(description=label, ordering=field)
+    def show(self, case):
+        # Localized like the other date fields of the page, plus the provisional mark.
+        day = getattr(case, field)
+        if day is None:
+            return "—"
+        mark = PROVISIONAL_MARK if provisional_years_of(case.clock, field) else ""
+        return formats.localize(day) + mark
+
+    return show
 
 
 def action_label(action: str) -> str:
@@ -244,14 +266,21 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             "期限",
             {
                 "fields": (
-                    ("restarted_on", "reply_due_on"),
-                    ("supplement_notice_due_on", "supplement_due_on"),
-                    ("fee_due_on", "consultation_due_on"),
+                    ("restarted_on", "reply_due_display"),
+                    ("supplement_notice_due_display", "supplement_due_display"),
+                    ("fee_due_display", "consultation_due_display"),
                 )
             },
         ),
     )
-    readonly_fields = (*personal_fields, "handler_column")
+    due_fields = (
+        "reply_due_display",
+        "supplement_notice_due_display",
+        "supplement_due_display",
+        "fee_due_display",
+        "consultation_due_display",
+    )
+    readonly_fields = (*personal_fields, *due_fields, "handler_column")
 
     # --- scope ----------------------------------------------------------------------------
     def get_queryset(self, request):
@@ -304,9 +333,16 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             )
         if case.is_open and case.reply_due_on <= due_soon_limit(case.agency):
             return format_html(
-                '<span class="case-due-soon">{}</span>', format_date(case.reply_due_on)
+                '<span class="case-due-soon">{}</span>', format_due(case, "reply_due_on")
             )
-        return format_date(case.reply_due_on)
+        return format_due(case, "reply_due_on")
+
+    # The 期限 fieldset: each due date with its provisional mark.
+    reply_due_display = _due_display("reply_due_on", "答复期限")
+    supplement_notice_due_display = _due_display("supplement_notice_due_on", "补正告知期限")
+    supplement_due_display = _due_display("supplement_due_on", "申请人补正期限")
+    fee_due_display = _due_display("fee_due_on", "缴费期限")
+    consultation_due_display = _due_display("consultation_due_on", "征求意见期限")
 
     @admin.display(description="承办人", ordering="handler__username")
     def handler_column(self, case):
@@ -391,6 +427,9 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             "legal": legal_panels(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
+            "reply_due_mark": (
+                PROVISIONAL_MARK if provisional_years_of(case.clock, "reply_due_on") else ""
+            ),
             "receipt": receipt,
             "is_overdue": bool(
                 case.is_open and case.reply_due_on and case.reply_due_on < timezone.localdate()

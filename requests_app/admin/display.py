@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from requests_app.choices import CaseState, ConsulteeKind, Outcome, Timeliness
+from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.models import EventKind
 
 MASK = "*"
@@ -205,6 +206,11 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
         return []
     if not clock.get("received_on"):
         return [{"title": "答复期限", "lines": [clock.get("note") or "收到日期(R)尚未确定。"]}]
+
+    def mark(field: str) -> str:
+        # A date computed on a provisional year (statutory holidays only) says so.
+        return PROVISIONAL_MARK if provisional_years_of(clock, field) else ""
+
     sections = []
     rule_set = clock.get("rule_set") or {}
     basis = [f"适用：{rule_set.get('name', '—')}"]
@@ -254,7 +260,9 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
             lines.append(f"依《条例》第三十五条确定的答复期限：{reply['later_reply_date']}")
         if reply.get("stopped") == "awaiting_supplement":
             lines.append("待补正期间答复期限停止计算，收到补正后重新计算。")
-        sections.append({"title": f"答复期限：{_d(reply.get('due_on'))}", "lines": lines})
+        sections.append(
+            {"title": f"答复期限：{_d(reply.get('due_on'))}{mark('reply_due_on')}", "lines": lines}
+        )
 
     notice = clock.get("supplement_notice")
     if notice:
@@ -262,7 +270,12 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
             f"自 {notice.get('from')} 起 {notice.get('working_days')} 个工作日内告知（{notice.get('article', '')}）",
             f"实际告知日期：{_d(notice.get('served_on'))}",
         ]
-        sections.append({"title": f"补正告知期限：{_d(notice.get('due_on'))}", "lines": lines})
+        sections.append(
+            {
+                "title": f"补正告知期限：{_d(notice.get('due_on'))}{mark('supplement_notice_due_on')}",
+                "lines": lines,
+            }
+        )
 
     supplement = clock.get("supplement")
     if supplement:
@@ -273,7 +286,10 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
         if supplement.get("restarts_clock"):
             lines.append("收到补正后答复期限重新起算（《条例》第三十条）")
         sections.append(
-            {"title": f"申请人补正期限：{_d(supplement.get('due_on'))}", "lines": lines}
+            {
+                "title": f"申请人补正期限：{_d(supplement.get('due_on'))}{mark('supplement_due_on')}",
+                "lines": lines,
+            }
         )
 
     fee = clock.get("fee")
@@ -284,9 +300,14 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
         ]
         if fee.get("pauses_reply_clock"):
             lines.append("待缴费期间答复期限暂停计算")
-        sections.append({"title": f"缴费期限：{_d(fee.get('due_on'))}", "lines": lines})
+        sections.append(
+            {"title": f"缴费期限：{_d(fee.get('due_on'))}{mark('fee_due_on')}", "lines": lines}
+        )
 
-    for consultation in clock.get("consultations") or []:
+    consultations = clock.get("consultations") or []
+    for number, consultation in enumerate(consultations, start=1):
+        # The stored mark is the latest consultation's (consultation_due_on).
+        marked = mark("consultation_due_on") if number == len(consultations) else ""
         who = _choice_label(ConsulteeKind, consultation.get("consultee_kind"))
         lines = [
             f"征求{who}“{consultation.get('consultee', '')}”意见，{consultation.get('sent_on')} 发出，"
@@ -294,7 +315,7 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
             f"结束日期：{_d(consultation.get('closed_on'))}",
         ]
         sections.append(
-            {"title": f"征求意见期限：{_d(consultation.get('due_on'))}", "lines": lines}
+            {"title": f"征求意见期限：{_d(consultation.get('due_on'))}{marked}", "lines": lines}
         )
 
     timeliness = clock.get("timeliness")
@@ -305,6 +326,25 @@ def clock_sections(clock: dict) -> list[dict[str, Any]]:
             lines.append(f"逾期 {timeliness['working_days_late']} 个工作日")
         sections.append({"title": "办理时效", "lines": lines})
 
+    provisional = provisional_years_of(clock)
+    if provisional:
+        years = "、".join(str(y) for y in provisional)
+        names = "、".join(
+            DUE_FIELD_LABELS.get(field, field)
+            for field in clock.get("provisional_due") or {}
+            if provisional_years_of(clock, field)
+        )
+        sections.append(
+            {
+                "title": f"暂定期限：{years} 年放假安排尚未公布",
+                "lines": [
+                    f"{names}按《全国年节及纪念日放假办法》规定的法定节假日计算，未计调休；",
+                    f"国务院办公厅公布 {years} 年放假安排并载入日历后，系统自动重新计算，"
+                    "期限如有变动记入办理记录。",
+                ],
+                "warning": True,
+            }
+        )
     if clock.get("missing_years"):
         years = "、".join(str(y) for y in clock["missing_years"])
         sections.append(

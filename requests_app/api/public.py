@@ -39,6 +39,7 @@ from requests_app.api.throttling import (
     TrackingThrottle,
 )
 from requests_app.choices import OPEN_STATES, CaseState, Outcome
+from requests_app.clock import provisional_years_of
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
 from requests_app.selectors import case_get_public
 from requests_app.services.errors import CaseNotFound
@@ -140,6 +141,12 @@ def application_status(case: Case) -> dict:
             .values_list("amount_yuan", flat=True)
             .first()
         )
+    reply_due_on = None if concluded or state in _REPLY_CLOCK_HIDDEN else case.reply_due_on
+    shown = {
+        "reply_due_on": reply_due_on,
+        "supplement_due_on": supplement_due_on,
+        "fee_due_on": fee_due_on,
+    }
     return {
         "tracking_number": case.tracking_number,
         "agency": agency_brief(case.agency),
@@ -147,11 +154,15 @@ def application_status(case: Case) -> dict:
         "submitted_at": case.submitted_at,
         "received_on": case.received_on,
         "is_extended": case.is_extended,
-        "reply_due_on": None if concluded or state in _REPLY_CLOCK_HIDDEN else case.reply_due_on,
+        "reply_due_on": reply_due_on,
         "supplement_due_on": supplement_due_on,
         "supplement_items": supplement_items,
         "fee_due_on": fee_due_on,
         "fee_amount_yuan": fee_amount,
+        # A date shown above computed on a provisional calendar year (may move).
+        "due_provisional": bool(
+            provisional_years_of(case.clock, *(name for name, day in shown.items() if day))
+        ),
         "outcome": labeled(Outcome, case.outcome) if concluded else None,
         "legal_basis": (case.legal_basis or None) if concluded else None,
         "replied_on": case.replied_on if concluded else None,

@@ -29,6 +29,7 @@ from requests_app.choices import (
     Outcome,
     Timeliness,
 )
+from requests_app.clock import provisional_years_of
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
 from requests_app.selectors import agency_by_code
 from requests_app.services.cases import ACTIONS
@@ -47,6 +48,13 @@ EARLIEST_DAY = dt.date(1990, 1, 1)
 LATEST_DAY = dt.date(2099, 12, 31)
 # Counter work may be entered after the fact, never ahead of time (a little clock skew allowed).
 CLOCK_SKEW = dt.timedelta(minutes=5)
+DUE_PROVISIONAL_HELP = (
+    "期限暂定：所列期限中有按暂定年度日历计算的（国务院办公厅尚未公布该年放假安排，仅计"
+    "《全国年节及纪念日放假办法》规定的法定节假日、未计调休），安排公布后可能调整。"
+    " / True when a due date shown here was computed on a provisional calendar year (the"
+    " statutory holidays only; the State Council has not yet published that year's"
+    " arrangement), so it may move when the arrangement is published."
+)
 
 
 def _message(chinese: str) -> str:
@@ -269,6 +277,7 @@ class ApplicationStatusOutputSerializer(serializers.Serializer):
     supplement_due_on = serializers.DateField(allow_null=True)
     supplement_items = serializers.CharField(allow_null=True)
     fee_due_on = serializers.DateField(allow_null=True)
+    due_provisional = serializers.BooleanField(help_text=DUE_PROVISIONAL_HELP)
     fee_amount_yuan = serializers.DecimalField(
         max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=True
     )
@@ -287,6 +296,16 @@ class AgencyOutputSerializer(serializers.ModelSerializer):
 
 
 # --- staff: output ------------------------------------------------------------------------------
+class _DueProvisionalField(serializers.BooleanField):
+    """``due_provisional`` of a staff case: any of its due dates rests on a provisional year."""
+
+    def __init__(self):
+        super().__init__(source="*", read_only=True, help_text=DUE_PROVISIONAL_HELP)
+
+    def to_representation(self, case: Case) -> bool:
+        return bool(provisional_years_of(case.clock))
+
+
 class _CaseOutputBase(serializers.ModelSerializer):
     """Masks personal data unless the context says the user may see it."""
 
@@ -294,6 +313,7 @@ class _CaseOutputBase(serializers.ModelSerializer):
     state = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
     handler = serializers.SerializerMethodField()
+    due_provisional = _DueProvisionalField()
 
     @extend_schema_field(AgencyBriefOutputSerializer)
     def get_agency(self, case: Case) -> dict:
@@ -342,6 +362,7 @@ class CaseListOutputSerializer(_ShallowFieldCopies, _CaseOutputBase):
             "submitted_at",
             "received_on",
             "reply_due_on",
+            "due_provisional",
             "next_action_on",
             "concluded_on",
             "is_extended",
@@ -425,6 +446,7 @@ class CaseDetailOutputSerializer(_CaseOutputBase):
             "supplement_due_on",
             "fee_due_on",
             "consultation_due_on",
+            "due_provisional",
             "next_action_on",
             "replied_on",
             "concluded_on",

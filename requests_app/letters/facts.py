@@ -12,6 +12,7 @@ import re
 from django.utils import timezone
 
 from requests_app.choices import ConsulteeKind, Outcome
+from requests_app.clock import provisional_clause, provisional_years_of
 from requests_app.models import Case, EventKind, LetterKind
 from requests_app.services.cases import default_legal_basis
 
@@ -70,6 +71,14 @@ def cn_date(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else "—"
 
 
+def due_date_text(case: Case, field: str) -> str:
+    """A due date as the applicant reads it, with the clause that it may move when it was
+    computed on a provisional calendar year (the notice of that year not yet published)."""
+    day = getattr(case, field)
+    clause = provisional_clause(provisional_years_of(case.clock, field)) if day else ""
+    return cn_date(day) + clause
+
+
 def _latest(case: Case, kind: str):
     return case.events.filter(kind=kind).order_by("-effective_at", "-pk").first()
 
@@ -102,7 +111,7 @@ def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
         "document_number": case.document_number or "—",
         "submitted_on": cn_date(timezone.localtime(case.submitted_at).date()),
         "received_on": cn_date(case.received_on),
-        "reply_due_on": cn_date(case.reply_due_on),
+        "reply_due_on": due_date_text(case, "reply_due_on"),
         "information_form": case.get_information_form_display(),
         "delivery_method": case.get_delivery_method_display(),
         "agency_name": agency.name,
@@ -119,7 +128,7 @@ def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
             raise LetterNotApplicable("该申请没有补正告知记录。")
         facts["supplement_items"] = event.data.get("items", "")
         facts["supplement_period_days"] = str(event.data.get("period_days", ""))
-        facts["supplement_due_on"] = cn_date(case.supplement_due_on)
+        facts["supplement_due_on"] = due_date_text(case, "supplement_due_on")
     elif kind == K.EXTENSION_NOTICE:
         event = _latest(case, EventKind.EXTEND)
         if event is None:
@@ -138,7 +147,7 @@ def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
         if event is None:
             raise LetterNotApplicable("该申请没有征求第三方意见的记录。")
         facts["consultee"] = event.data.get("consultee", "")
-        facts["consultation_due_on"] = cn_date(case.consultation_due_on)
+        facts["consultation_due_on"] = due_date_text(case, "consultation_due_on")
     elif kind == K.FEE_NOTICE:
         notice = case.fee_notices.order_by("-issued_on", "-pk").first()
         if notice is None:
@@ -146,7 +155,7 @@ def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
         facts["fee_amount"] = str(notice.amount_yuan)
         facts["fee_method"] = notice.get_method_display() or "—"
         facts["fee_computation"] = (notice.computation or {}).get("text", "—")
-        facts["fee_due_on"] = cn_date(case.fee_due_on)
+        facts["fee_due_on"] = due_date_text(case, "fee_due_on")
     elif kind in REPLY_FAMILIES:
         outcome = reply_outcome(case)
         if outcome not in REPLY_FAMILIES[kind]:

@@ -42,19 +42,31 @@ class CalendarDay(models.Model):
 
 
 class CalendarYear(models.Model):
-    """A year whose schedule is known (announced by the State Council and loaded).
-
-    A due date that falls in a year without a row here is flagged, never guessed.
+    """A year whose calendar is loaded: **published** (the State Council's annual notice, 调休
+    included) or **provisional** (before the notice: only the statutory holidays that
+    《全国年节及纪念日放假办法》 fixes, no 调休). Dates computed on a provisional year are marked
+    provisional wherever they are shown; a year without a row at all is flagged, never guessed.
     """
+
+    class Status(models.TextChoices):
+        # Before the notice: the statutory holidays only; dates on it are marked provisional.
+        PROVISIONAL = "provisional", _("暂定（仅法定节假日，待国务院办公厅公布安排）")
+        # The notice is loaded: holidays, 补假 and 调休 as published.
+        PUBLISHED = "published", _("已公布（国务院办公厅放假安排）")
 
     agency = models.ForeignKey(
         "requests_app.Agency",
+        verbose_name=_("适用机关"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="calendar_years",
+        help_text=_("留空为全国日历；填写则为该机关及其下级的地方日历（只能上传文件载入）。"),
     )
     year = models.PositiveSmallIntegerField(_("年份"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PUBLISHED
+    )
     source = models.CharField(_("来源"), max_length=200, blank=True)
     loaded_at = models.DateTimeField(auto_now_add=True)
 
@@ -72,4 +84,8 @@ class CalendarYear(models.Model):
         ]
 
     def __str__(self) -> str:
-        return str(self.year)
+        return f"{self.year}（{self.get_status_display()}）"
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.status == self.Status.PROVISIONAL

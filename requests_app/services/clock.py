@@ -178,7 +178,9 @@ def calendar_dates_changed(
     Selection is one query; events are read per batch in one query; changed cases are written
     with ``bulk_update`` and their ``due_changed`` events with ``bulk_create``, each batch in
     its own transaction with the cases locked. The reason on each event is
-    ``"calendar changed: <description>"``. Returns the number of cases whose clock changed.
+    ``"calendar changed: <description>"``. Every touched clock is refreshed (a year turning
+    from provisional to published changes the marks even where no date moves); returns the
+    number of cases whose due dates moved (those got ``due_changed`` events).
     """
     dates = sorted(set(dates))
     if not dates:
@@ -189,12 +191,11 @@ def calendar_dates_changed(
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    changed_count = 0
+    moved_count = 0
     for start in range(0, len(ids), batch_size):
-        changed_count += _recompute_batch(
-            ids[start : start + batch_size], actor=actor, reason=reason
-        )
-    return changed_count
+        _, moved = _recompute_batch(ids[start : start + batch_size], actor=actor, reason=reason)
+        moved_count += moved
+    return moved_count
 
 
 def cases_clock_recompute(
@@ -204,11 +205,13 @@ def cases_clock_recompute(
     total = 0
     ids = sorted(set(case_ids))
     for start in range(0, len(ids), batch_size):
-        total += _recompute_batch(ids[start : start + batch_size], actor=actor, reason=reason)
+        changed, _ = _recompute_batch(ids[start : start + batch_size], actor=actor, reason=reason)
+        total += changed
     return total
 
 
-def _recompute_batch(ids: Sequence[int], *, actor, reason: str) -> int:
+def _recompute_batch(ids: Sequence[int], *, actor, reason: str) -> tuple[int, int]:
+    """(clocks changed, cases whose due dates moved) among ``ids``."""
     today = clock_today()
     with transaction.atomic():
         cases = list(
@@ -228,6 +231,7 @@ def _recompute_batch(ids: Sequence[int], *, actor, reason: str) -> int:
         to_update: list[Case] = []
         fields: set[str] = set()
         new_events: list[CaseEvent] = []
+        moved = 0
         for case in cases:
             clock = case_clock_compute(case=case, events=clock_events(rows[case.pk]))
             change = _apply(case, clock, today)
@@ -235,6 +239,7 @@ def _recompute_batch(ids: Sequence[int], *, actor, reason: str) -> int:
                 continue
             to_update.append(case)
             fields.update(change.fields)
+            moved += bool(change.due_changes)
             new_events.extend(
                 _due_event(case, name, previous, new, actor=actor, reason=reason, now=now)
                 for name, previous, new in change.due_changes
@@ -243,4 +248,4 @@ def _recompute_batch(ids: Sequence[int], *, actor, reason: str) -> int:
             # Clock columns only (never the state): QuerySet-level writes are safe here.
             Case.objects.bulk_update(to_update, sorted(fields), batch_size=500)
             CaseEvent.objects.bulk_create(new_events, batch_size=1000)
-    return len(to_update)
+    return len(to_update), moved

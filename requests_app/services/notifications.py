@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from requests_app.clock import provisional_clause, provisional_years_of
 from requests_app.models import Case, CaseEvent, EventKind, Notification
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,13 @@ def _date(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else (value or "—")
 
 
+def _due(case: Case, field: str) -> str:
+    # A date computed on a provisional calendar year says that it may move.
+    day = getattr(case, field)
+    clause = provisional_clause(provisional_years_of(case.clock, field)) if day else ""
+    return _date(day) + clause
+
+
 def applicant_message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
     """Subject and body of the e-mail the applicant gets for ``event``, or ``None``."""
     data = event.data or {}
@@ -54,39 +62,39 @@ def applicant_message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
         body = (
             f"{case.applicant_name}：\n\n本机关已于 {_date(case.received_on)} 收到您的政府信息公开申请，"
             f"申请编号 {number}。依照《政府信息公开条例》第三十三条，本机关将在 "
-            f"{_date(case.reply_due_on)} 前答复。"
+            f"{_due(case, 'reply_due_on')} 前答复。"
         )
     elif kind == EventKind.REQUEST_SUPPLEMENT:
         subject = f"【{agency}】补正告知（{number}）"
         body = (
             f"{case.applicant_name}：\n\n您的申请（{number}）内容需要补正，请补正以下事项：\n"
-            f"{data.get('items', '')}\n\n请于 {_date(case.supplement_due_on)} 前提交补正材料。"
+            f"{data.get('items', '')}\n\n请于 {_due(case, 'supplement_due_on')} 前提交补正材料。"
             "依照《政府信息公开条例》第三十条，无正当理由逾期不补正的，视为放弃申请。"
         )
     elif kind == EventKind.RECEIVE_SUPPLEMENT:
         subject = f"【{agency}】已收到补正材料（{number}）"
         body = (
             f"{case.applicant_name}：\n\n本机关已于 {_date(case.restarted_on)} 收到您补正后的申请，"
-            f"答复期限自该日重新计算，将在 {_date(case.reply_due_on)} 前答复。"
+            f"答复期限自该日重新计算，将在 {_due(case, 'reply_due_on')} 前答复。"
         )
     elif kind == EventKind.EXTEND:
         subject = f"【{agency}】延期答复告知（{number}）"
         body = (
             f"{case.applicant_name}：\n\n因需要延长答复期限，经政府信息公开工作机构负责人同意，"
             f"您的申请（{number}）答复期限延长 {data.get('days', '')} 个工作日，"
-            f"至 {_date(case.reply_due_on)}（《政府信息公开条例》第三十三条第二款）。"
+            f"至 {_due(case, 'reply_due_on')}（《政府信息公开条例》第三十三条第二款）。"
         )
     elif kind == EventKind.SET_LATER_REPLY_DATE:
         subject = f"【{agency}】答复期限告知（{number}）"
         body = (
             f"{case.applicant_name}：\n\n依照《政府信息公开条例》第三十五条，本机关确定您的申请"
-            f"（{number}）于 {_date(case.reply_due_on)} 前答复。"
+            f"（{number}）于 {_due(case, 'reply_due_on')} 前答复。"
         )
     elif kind == EventKind.ISSUE_FEE_NOTICE:
         subject = f"【{agency}】信息处理费缴费通知（{number}）"
         body = (
             f"{case.applicant_name}：\n\n您的申请（{number}）需缴纳信息处理费 "
-            f"{data.get('amount_yuan', '')} 元，请于 {_date(case.fee_due_on)} 前缴纳。"
+            f"{data.get('amount_yuan', '')} 元，请于 {_due(case, 'fee_due_on')} 前缴纳。"
             "逾期未缴纳的，本机关不再处理该申请（《政府信息公开条例》第四十二条）。"
         )
     elif kind in (EventKind.SERVE_REPLY, EventKind.REPLY_ON_SPOT):

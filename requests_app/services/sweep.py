@@ -61,6 +61,8 @@ from requests_app.clock import (
     REMIND,
     Action,
     due_actions,
+    provisional_clause,
+    provisional_years_of,
 )
 from requests_app.models import Case, EventKind
 from requests_app.selectors import approvers_by_agency
@@ -142,10 +144,13 @@ def _message(case: Case, action: Action) -> tuple[str, str, str]:
     label = DEADLINE_LABELS.get(action.deadline, action.deadline)
     number = case.tracking_number
     if action.kind == REMIND:
+        # A deadline computed on a provisional calendar year says it may still move.
+        clause = provisional_clause(provisional_years_of(case.clock, action.deadline))
         return (
             "deadline_reminder",
             f"【期限提醒】{number} {label}还有{action.days_before}个工作日届满（{action.due}）",
-            f"申请 {number} 的{label}为 {action.due}，还有 {action.days_before} 个工作日，请及时办理。",
+            f"申请 {number} 的{label}为 {action.due}{clause}，还有 {action.days_before} 个工作日，"
+            "请及时办理。",
         )
     if action.kind == ESCALATE:
         return (

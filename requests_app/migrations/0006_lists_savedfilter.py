@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0004_case_agency_newest'),
+        ('requests_app', '0005_cal_calendar_year_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
