@@ -125,6 +125,7 @@ class EventKind(models.TextChoices):
     # Facts that are not transitions.
     ASSIGN = "assign", _("指定承办人")
     NOTE = "note", _("备注")
+    RECORD_SEARCH = "record_search", _("登记检索记录")
     DUE_CHANGED = "due_changed", _("期限变更")
     REMINDER_SENT = "reminder_sent", _("期限提醒")
     ESCALATED = "escalated", _("逾期上报")

@@ -49,6 +49,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "close": _OFFICE,
     "reopen": {R.APPROVER},
     "note": _OFFICE,
+    "record_search": _HANDLING,  # 检索记录 (SPC Guiding Case No. 101)
     "send_reminder": _HANDLING,  # remind the handler of a case (a bulk action of the list)
     "intake": {R.REGISTRAR, R.APPROVER},
 }

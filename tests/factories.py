@@ -143,3 +143,19 @@ def case_in_state(
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def record_search(case, actor, *, on: dt.date | None = None, effective_at=None):
+    """A search record (检索记录), which a reply of 经检索没有 / 不属于本机关 needs first."""
+    from requests_app.services import cases as svc
+
+    return svc.case_record_search(
+        case=case,
+        actor=actor,
+        searched_on=on or timezone.localdate(),
+        keywords="2023年预算执行情况",
+        sources="本机关文书档案室、OA 办公系统",
+        units_asked="财务科",
+        result="均未查找到",
+        effective_at=effective_at,
+    )

@@ -305,6 +305,7 @@ def test_detail_has_history_clock_and_the_actions_allowed_now(office, approver):
         "set_later_reply_date",
         "withdraw",
         "note",
+        "record_search",
     ]
     events = [e for e in body["events"] if e["kind"]["code"] != "due_changed"]
     assert [(e["kind"], e["from_state"], e["to_state"]) for e in events] == [
@@ -335,6 +336,7 @@ def test_allowed_actions_follow_the_role(office, approver, handler, tree):
         "start_consultation",
         "withdraw",
         "note",
+        "record_search",
     ]
     supervisor = caseworker(tree["city"], Role.SUPERVISOR)
     assert client_for(supervisor).get(detail_url(case)).json()["allowed_actions"] == []
@@ -501,9 +503,9 @@ GOOD = {
     "submit_for_approval": (
         S.PROCESSING,
         Channel.ONLINE,
-        lambda u: {"outcome": "not_exist"},
+        lambda u: {"outcome": "needs_creation"},
         S.PENDING_APPROVAL,
-        lambda c: c.draft_outcome == "not_exist",
+        lambda c: c.draft_outcome == "needs_creation",
     ),
     "approve": (
         S.PENDING_APPROVAL,
@@ -545,6 +547,18 @@ GOOD = {
         S.PROCESSING,
         Channel.ONLINE,
         lambda u: {"text": "已电话联系申请人"},
+        S.PROCESSING,
+        None,
+    ),
+    "record_search": (
+        S.PROCESSING,
+        Channel.ONLINE,
+        lambda u: {
+            "searched_on": str(timezone.localdate()),
+            "keywords": "2023年预算执行",
+            "sources": "文书档案室、OA 系统",
+            "result": "未查找到",
+        },
         S.PROCESSING,
         None,
     ),

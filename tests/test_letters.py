@@ -41,7 +41,7 @@ from requests_app.services.letters import (
     letter_template_customize,
     letter_template_save,
 )
-from tests.factories import case_in_state, caseworker
+from tests.factories import case_in_state, caseworker, record_search
 
 K = LetterKind
 SAMPLE_OUTCOMES = {
@@ -102,6 +102,8 @@ def case_for(kind: str, *, office, approver):
         case = case_in_state(S.AWAITING_SUPPLEMENT, agency=office, actor=approver, days_ago=90)
         return svc.case_abandon_no_supplement(case=case, actor=approver)
     case = case_in_state(S.PROCESSING, agency=office, actor=approver)
+    if SAMPLE_OUTCOMES[kind] in svc.SEARCH_OUTCOMES:
+        case = record_search(case, approver)
     case = svc.case_submit_for_approval(case=case, actor=approver, outcome=SAMPLE_OUTCOMES[kind])
     return svc.case_approve(case=case, actor=approver)
 

@@ -46,7 +46,7 @@ from requests_app.services.proceedings import (
 )
 from requests_app.services.proceedings_sweep import proceedings_sweep
 from tests.clock_calendars import at, case_received, d, load_official, official_calendar
-from tests.factories import case_in_state, caseworker
+from tests.factories import case_in_state, caseworker, record_search
 
 CAL = official_calendar(2018, 2019, 2024, 2025, 2026)
 
@@ -129,6 +129,8 @@ def calendars(db):
 
 def replied_case(agency, actor, received: str, replied: str, outcome=Outcome.DISCLOSED, **fields):
     case = case_received(agency, actor, received, **fields)
+    if outcome in svc.SEARCH_OUTCOMES:
+        case = record_search(case, actor, on=d(replied), effective_at=at(replied, 8))
     case = svc.case_submit_for_approval(
         case=case, actor=actor, outcome=outcome, effective_at=at(replied, 9)
     )

@@ -10,12 +10,13 @@ from requests_app.choices import CaseState, Channel, Outcome
 from requests_app.models import Case, CaseEvent, EventKind
 from requests_app.services import cases as svc
 from requests_app.services.errors import TransitionRefused
-from tests.factories import case_in_state
+from tests.factories import case_in_state, record_search
 
 S = CaseState
 
 ALWAYS = {"note"}
 OPEN_EXTRAS = {"withdraw", "assign", "note"}
+SEARCH = {"record_search"}  # from registration until the draft goes for approval
 LATER = {"extend", "set_later_reply_date"}
 
 # The law's table, written out by hand (not read from the state machine): state -> actions.
@@ -23,7 +24,8 @@ ALLOWED = {
     (S.SUBMITTED, Channel.ONLINE): {"confirm_receipt"} | OPEN_EXTRAS,
     (S.REGISTERED, Channel.ONLINE): {"start_processing", "request_supplement", "start_consultation"}
     | LATER
-    | OPEN_EXTRAS,
+    | OPEN_EXTRAS
+    | SEARCH,
     (S.REGISTERED, Channel.IN_PERSON): {
         "start_processing",
         "request_supplement",
@@ -31,9 +33,11 @@ ALLOWED = {
         "reply_on_spot",
     }
     | LATER
-    | OPEN_EXTRAS,
+    | OPEN_EXTRAS
+    | SEARCH,
     (S.AWAITING_SUPPLEMENT, Channel.ONLINE): {"receive_supplement", "abandon_no_supplement"}
-    | OPEN_EXTRAS,
+    | OPEN_EXTRAS
+    | SEARCH,
     (S.PROCESSING, Channel.ONLINE): {
         "request_supplement",
         "start_consultation",
@@ -41,11 +45,13 @@ ALLOWED = {
         "submit_for_approval",
     }
     | LATER
-    | OPEN_EXTRAS,
-    (S.CONSULTING, Channel.ONLINE): {"close_consultation"} | LATER | OPEN_EXTRAS,
+    | OPEN_EXTRAS
+    | SEARCH,
+    (S.CONSULTING, Channel.ONLINE): {"close_consultation"} | LATER | OPEN_EXTRAS | SEARCH,
     (S.AWAITING_FEE, Channel.ONLINE): {"record_fee_payment", "abandon_no_fee"}
     | LATER
-    | OPEN_EXTRAS,
+    | OPEN_EXTRAS
+    | SEARCH,
     (S.PENDING_APPROVAL, Channel.ONLINE): {"approve", "send_back"} | LATER | OPEN_EXTRAS,
     (S.APPROVED, Channel.ONLINE): {"serve_reply"} | LATER | OPEN_EXTRAS,
     (S.REPLIED, Channel.ONLINE): {"close", "reopen"} | ALWAYS,
@@ -95,6 +101,12 @@ def action_kwargs(action, handler):
         "send_back": {"reason": "依据不充分"},
         "reopen": {"reason": "复议决定责令重新答复"},
         "note": {"text": "已电话联系申请人"},
+        "record_search": {
+            "searched_on": timezone.localdate(),
+            "keywords": "2023年预算执行",
+            "sources": "文书档案室、OA 系统",
+            "result": "未查找到",
+        },
     }.get(action, {})
 
 
@@ -163,6 +175,7 @@ def test_extension_only_once(office, approver):
 
 def test_reply_carries_the_drafted_outcome_and_its_service_date(office, approver):
     case = case_in_state(S.PROCESSING, agency=office, actor=approver)
+    case = record_search(case, approver)
     case = svc.case_submit_for_approval(case=case, actor=approver, outcome=Outcome.NOT_EXIST)
     case = svc.case_approve(case=case, actor=approver)
     case = svc.case_serve_reply(case=case, actor=approver)

@@ -64,7 +64,7 @@ RECEIPT_SESSION_KEY = "requests_app_intake_receipt"
 
 # Actions that are not the case's main line of work: shown after the others, less prominent.
 SECONDARY_ACTIONS = ("assign", "note", "withdraw")
-BUTTON_LABELS = {"note": "添加备注", "assign": "指定/更换承办人"}
+BUTTON_LABELS = {"note": "添加备注", "assign": "指定/更换承办人", "record_search": "登记检索记录"}
 
 
 def format_date(day: dt.date | None) -> str:

@@ -309,6 +309,35 @@ class NoteForm(ActionForm):
     service_fields = ("text",)
 
 
+class RecordSearchForm(ActionForm):
+    searched_on = forms.DateField(
+        label="检索日期", widget=admin_widgets.AdminDateWidget, initial=timezone.localdate
+    )
+    keywords = forms.CharField(
+        label="检索关键词", max_length=500, help_text="如：文件名称、文号、主题词，多个用顿号分隔。"
+    )
+    sources = forms.CharField(
+        label="检索的档案和系统",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="如：本机关文书档案室、OA 办公系统公文库、政府信息公开平台。",
+    )
+    units_asked = forms.CharField(
+        label="询问的单位",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        max_length=2000,
+        help_text="向哪些内设机构或其他机关询问过，及其答复。",
+    )
+    result = forms.CharField(
+        label="检索结果",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="各处检索分别得到的结果，如：均未查找到相关文件。",
+    )
+    service_fields = ("searched_on", "keywords", "sources", "units_asked", "result")
+
+
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "confirm_receipt": ConfirmReceiptForm,
     "register": RegisterForm,
@@ -333,6 +362,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "close": CloseForm,
     "reopen": ReopenForm,
     "note": NoteForm,
+    "record_search": RecordSearchForm,
 }
 
 

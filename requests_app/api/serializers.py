@@ -701,6 +701,16 @@ class CaseNoteInputSerializer(CaseActionInputSerializer):
     text = serializers.CharField(max_length=5000)
 
 
+class CaseRecordSearchInputSerializer(CaseActionInputSerializer):
+    searched_on = serializers.DateField(help_text="检索日期")
+    keywords = serializers.CharField(max_length=500, help_text="检索关键词")
+    sources = serializers.CharField(max_length=2000, help_text="检索的档案、系统或数据库")
+    units_asked = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, help_text="询问的单位及其答复"
+    )
+    result = serializers.CharField(max_length=2000, help_text="检索结果")
+
+
 ACTION_INPUT_SERIALIZERS: dict[str, type[CaseActionInputSerializer]] = {
     "confirm_receipt": CaseConfirmReceiptInputSerializer,
     "register": CaseRegisterInputSerializer,
@@ -725,6 +735,7 @@ ACTION_INPUT_SERIALIZERS: dict[str, type[CaseActionInputSerializer]] = {
     "close": CaseCloseInputSerializer,
     "reopen": CaseReopenInputSerializer,
     "note": CaseNoteInputSerializer,
+    "record_search": CaseRecordSearchInputSerializer,
 }
 
 

@@ -53,7 +53,7 @@ audit_logger = logging.getLogger("requests_app.audit")
 # Primary keys beyond a 64-bit integer cannot exist; looking them up would overflow the driver.
 MAX_PK = 2**63 - 1
 # Actions that are not state-machine transitions, offered beside the available transitions.
-NON_TRANSITION_ACTIONS = ("assign", "note")
+NON_TRANSITION_ACTIONS = ("assign", "note", "record_search")
 
 
 class IsCaseworker(BasePermission):

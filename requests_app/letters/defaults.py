@@ -158,7 +158,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "body": (
             "本机关于{received_on}收到您的政府信息公开申请（申请编号{tracking_number}），"
             "您申请获取：{description}\n"
-            "经审查，本机关答复如下：{outcome_label}。本机关无法提供所申请的政府信息。"
+            "经审查，本机关答复如下：{outcome_label}。{search_record}"
+            "本机关无法提供所申请的政府信息。"
         ),
     },
     K.REPLY_NOT_PROCESSED: {

@@ -14,7 +14,7 @@ from django.utils import timezone
 from requests_app.choices import ConsulteeKind, Outcome
 from requests_app.clock import provisional_clause, provisional_years_of
 from requests_app.models import Case, EventKind, LetterKind
-from requests_app.services.cases import default_legal_basis
+from requests_app.services.cases import SEARCH_OUTCOMES, default_legal_basis, search_records
 
 from .defaults import (
     DECISION_KINDS,
@@ -55,6 +55,7 @@ FIELDS: dict[str, str] = {
     "fee_computation": "计算过程",
     "fee_due_on": "缴费截止日期",
     "outcome_label": "答复结果",
+    "search_record": "检索情况（经检索没有、不属于本机关负责公开的答复）",
     "legal_basis": "法律依据",
     "concluded_on": "办结日期",
     "non_processing_reason": "不予处理的原因",
@@ -161,6 +162,7 @@ def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
         if outcome not in REPLY_FAMILIES[kind]:
             raise LetterNotApplicable("该申请的答复结果不属于此类答复书。")
         facts["outcome_label"] = str(Outcome(outcome).label)
+        facts["search_record"] = search_statement(case) if outcome in SEARCH_OUTCOMES else ""
     elif kind == K.NON_PROCESSING_NOTICE:
         if case.outcome not in NON_PROCESSING_OUTCOMES:
             raise LetterNotApplicable("该申请不是因逾期不补正或逾期未缴费而终止的。")
@@ -171,6 +173,24 @@ def letter_facts(case: Case, kind: str, *, on: dt.date) -> dict[str, str]:
         )
     facts["legal_basis"] = kind_legal_basis(case, kind)
     return facts
+
+
+def search_statement(case: Case) -> str:
+    """The reply's account of the search (检索记录), one sentence per search: the burden of a
+    reasonable search is on the agency, so the letter says what was searched."""
+    sentences = []
+    for event in search_records(case):
+        data = event.data
+        searched_on = dt.date.fromisoformat(data["searched_on"])
+        sentence = (
+            f"本机关于{cn_date(searched_on)}以“{data['keywords']}”为关键词，"
+            f"检索了{data['sources'].rstrip('。；;')}"
+        )
+        if data.get("units_asked"):
+            sentence += f"，并询问了{data['units_asked'].rstrip('。；;')}"
+        sentence += f"，检索结果：{data['result'].rstrip('。；;')}。"
+        sentences.append(sentence)
+    return "".join(sentences)
 
 
 def remedies(case: Case, kind: str, facts: dict, *, on: dt.date) -> str:

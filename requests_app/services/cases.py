@@ -271,6 +271,7 @@ def case_reply_on_spot(
     """Answer at the counter (Art 33 ¶1): concludes the case the same day."""
     effective_at = effective_at or timezone.now()
     _check_outcome(outcome, ON_THE_SPOT_OUTCOMES)
+    _require_search_record(case, outcome)
     on = _check_day(local_date(effective_at), case=case, field="effective_at", label="答复日期")
     if case.received_on and case.received_on != on:
         raise TransitionRefused(
@@ -712,6 +713,103 @@ def case_abandonment_refusal(
     return None
 
 
+# --- the search record (检索记录) ----------------------------------------------------------------
+# A reply that the information is not held, or not this agency's to disclose, rests on a
+# reasonable search, which the agency must be able to show (SPC Guiding Case No. 101).
+SEARCH_OUTCOMES = frozenset({Outcome.NOT_EXIST, Outcome.NOT_THIS_AGENCY})
+# The search is part of handling: from registration until the draft reply goes for approval
+# (a draft sent back returns to processing).
+SEARCH_STATES = frozenset(
+    {
+        CaseState.REGISTERED,
+        CaseState.AWAITING_SUPPLEMENT,
+        CaseState.PROCESSING,
+        CaseState.CONSULTING,
+        CaseState.AWAITING_FEE,
+    }
+)
+
+
+def search_records(case: Case):
+    """The case's search records (``record_search`` events), oldest first."""
+    return case.events.filter(kind=EventKind.RECORD_SEARCH).order_by("effective_at", "pk")
+
+
+def search_record_refusal(case: Case, outcome: str) -> str | None:
+    """Why ``outcome`` may not be chosen yet for ``case``, or ``None``. A case imported from an
+    earlier system keeps the outcome it had (its search was recorded there, if anywhere)."""
+    if outcome not in SEARCH_OUTCOMES or case.external_id:
+        return None
+    if search_records(case).exists():
+        return None
+    return (
+        f"答复“{Outcome(outcome).label}”前须先登记检索记录：检索的关键词、档案和系统、"
+        "询问的单位、日期及各自的结果（行政机关须能证明已尽合理检索义务）。"
+    )
+
+
+def _require_search_record(case: Case, outcome: str) -> None:
+    refusal = search_record_refusal(case, outcome)
+    if refusal is not None:
+        raise TransitionRefused(
+            refusal,
+            "A reply that the information is not held needs a search record first.",
+            code="search_record_required",
+            fields={"outcome": ["search_record_required"]},
+        )
+
+
+def case_record_search(
+    *,
+    case: Case,
+    actor,
+    searched_on: dt.date,
+    keywords: str,
+    sources: str,
+    result: str,
+    units_asked: str = "",
+    effective_at=None,
+    expected_version=None,
+) -> Case:
+    """Record one search for the information asked for: when, with which keywords, in which
+    archives and systems, which units were asked, and what each returned. Kept in the
+    history (one event each); the reply letter states them."""
+    if case.state not in SEARCH_STATES:
+        raise TransitionRefused(
+            f"当前状态“{_state_label(case.state)}”下不能登记检索记录：检索在登记后、提交审核前进行。",
+            "A search is recorded between registration and the draft reply.",
+        )
+    searched_on = _check_day(searched_on, case=case, field="searched_on", label="检索日期")
+    keywords = _required(
+        keywords, field="keywords", message="请填写检索使用的关键词。", message_en="No keywords."
+    )
+    sources = _required(
+        sources,
+        field="sources",
+        message="请填写检索的档案、系统或数据库。",
+        message_en="No archives or systems searched.",
+    )
+    result = _required(
+        result, field="result", message="请填写检索结果。", message_en="No search result."
+    )
+    data = {
+        "searched_on": _iso(searched_on),
+        "keywords": keywords[:500],
+        "sources": sources[:2000],
+        "units_asked": (units_asked or "").strip()[:2000],
+        "result": result[:2000],
+    }
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=EventKind.RECORD_SEARCH,
+        apply=lambda c: None,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data=data,
+    )
+
+
 def case_available_actions(*, case: Case, user) -> set[str]:
     """The names of the actions ``user`` may take on ``case`` now: the state machine's
     transitions whose source, conditions and permission allow it (an abandonment only once
@@ -723,6 +821,8 @@ def case_available_actions(*, case: Case, user) -> set[str]:
         names.add("assign")
     if can_act(user, "note", case):
         names.add("note")
+    if case.state in SEARCH_STATES and can_act(user, "record_search", case):
+        names.add("record_search")
     return names
 
 
@@ -798,6 +898,7 @@ def case_submit_for_approval(
 ) -> Case:
     """Draft the reply (outcome and legal basis) and send it to the head for sign-off (审核)."""
     _check_outcome(outcome, REPLY_OUTCOMES)
+    _require_search_record(case, outcome)
     legal_basis = (legal_basis or "").strip() or default_legal_basis(outcome)
     return _transition(
         "submit_for_approval",
@@ -1015,4 +1116,5 @@ ACTIONS: dict[str, Callable[..., Case]] = {
     "close": case_close,
     "reopen": case_reopen,
     "note": case_add_note,
+    "record_search": case_record_search,
 }

@@ -301,8 +301,21 @@ def step(after: int, action: str, by: str = "handler", **kwargs) -> Step:
     return Step(after, action, kwargs, by)
 
 
+# The search a reply of "not held" or "not this agency's" rests on (检索记录).
+DEMO_SEARCH = {
+    "keywords": "申请所述文件名称、文号及主题词",
+    "sources": "本机关文书档案室、OA 办公系统公文库、政府信息公开平台",
+    "units_asked": "办公室、业务科室",
+    "result": "均未查找到申请所述信息",
+}
+
+
 def reply(start: int, outcome: str) -> list[Step]:
+    search = []
+    if outcome in ("not_exist", "not_this_agency"):
+        search = [step(start, "record_search", **DEMO_SEARCH)]
     return [
+        *search,
         step(start, "submit_for_approval", outcome=outcome),
         step(start + 1, "approve", by="approver", comment="同意"),
         step(start + 2, "serve_reply", service_method="post"),
@@ -704,6 +717,8 @@ class Command(BaseCommand):
                 kwargs["served_on"] = day
             if step.action == "receive_supplement":
                 kwargs["received_on"] = day
+            if step.action == "record_search":
+                kwargs["searched_on"] = day
             case = svc.ACTIONS[step.action](
                 case=case, actor=self.actor(case.agency.code, step.by), effective_at=at, **kwargs
             )
