@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0005_lists_savedfilter'),
+        ('requests_app', '0006_lists_savedfilter'),
     ]
 
     operations = [
