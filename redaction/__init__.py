@@ -59,7 +59,8 @@ Additions beyond the agreed interface:
 - ``build_release(..., dpi=150, font_path=None)``: the resolution of pages with regions, and
   the CJK font (module setting ``redaction.fonts.FONT_PATH``, default WenQuanYi Zen Hei).
 - ``Rect``, ``PageSize``, ``DocumentInfo``, ``Hit``, ``Suggestion``, ``ReleaseInfo``,
-  ``KINDS`` (the accepted kinds) and ``sha256_of(path)`` (a file's hash, read in chunks).
+  ``KINDS`` (the accepted kinds), ``sha256_of(path)`` (a file's hash, read in chunks),
+  ``is_id_number(text)`` and ``luhn_valid(digits)`` (the checks ``suggest`` applies).
 
 Scanned pages (a picture with no text layer) give no text hits and no suggestions: their
 regions are drawn by hand. A scan with an OCR text layer is searched through that layer.
@@ -82,6 +83,7 @@ from .release import build_release, sha256_of
 from .render import render_page
 from .shapes import DocumentInfo, Hit, PagePlan, PageSize, Rect, Region, ReleaseInfo, Suggestion
 from .sniff import sniff_file
+from .text import find_terms, is_id_number, luhn_valid, suggest
 
 __all__ = [
     "KINDS",
@@ -103,9 +105,13 @@ __all__ = [
     "TooManyPages",
     "UnsupportedType",
     "build_release",
+    "find_terms",
+    "is_id_number",
+    "luhn_valid",
     "inspect",
     "render_page",
     "sha256_of",
     "sniff_file",
+    "suggest",
     "to_pdf",
 ]
