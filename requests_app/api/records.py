@@ -28,7 +28,10 @@ from rest_framework.response import Response
 
 from requests_app.api.common import error_responses
 from requests_app.api.public import PublicView
-from requests_app.api.serializers import ApplicationTrackInputSerializer
+from requests_app.api.serializers import (
+    ApplicationTrackInputSerializer,
+    SimilarPublishedOutputSerializer,
+)
 from requests_app.api.staff import MAX_PK, CaseListPagination, StaffView, _visible_case
 from requests_app.api.throttling import TrackingFailureThrottle, TrackingThrottle
 from requests_app.choices import PageDecision, RecordKind, SuggestionState, WithholdBasis
@@ -40,11 +43,10 @@ from requests_app.review import (
     release_current,
     review_summary,
 )
-from requests_app.selectors import case_get_public
+from requests_app.selectors import case_get_public, published_search, published_similar
 from requests_app.services import records as services
 from requests_app.services.errors import ActionForbidden, CaseNotFound, InvalidInput
 from requests_app.services.intake import access_code_matches, hash_access_code
-from requests_app.similarity import similarity
 
 
 class _FileRenderer(BaseRenderer):
@@ -820,42 +822,6 @@ class ApplicationReleaseDownloadView(PublicView):
 
 
 # --- the reading room -----------------------------------------------------------------------------
-def published_search(q: str = ""):
-    """Active publications, newest first; ``q`` narrows to those whose title or summary
-    contains each of its words."""
-    rows = Publication.objects.filter(is_active=True).select_related("agency", "release")
-    for word in (q or "").split():
-        rows = rows.filter(title__icontains=word) | rows.filter(summary__icontains=word)
-    return rows.prefetch_related("release__files").order_by("-published_at", "-pk")
-
-
-def similar_published(description: str, *, limit: int = 3, scan: int = 500) -> list[dict]:
-    """The published answers most like ``description`` (``similarity``: shared bigrams),
-    among the ``scan`` most recent; those at least 20% alike, best first."""
-    rows = Publication.objects.filter(is_active=True).order_by("-published_at", "-pk")[:scan]
-    scored = [
-        (similarity(description, f"{row.title} {row.summary}"), row)
-        for row in rows.only("pk", "title", "summary", "published_at")
-    ]
-    best = sorted((s for s in scored if s[0] >= 0.2), key=lambda s: (-s[0], -s[1].pk))[:limit]
-    return [
-        {
-            "id": row.pk,
-            "title": row.title,
-            "url": f"/api/v1/published/{row.pk}/",
-            "score": round(score, 2),
-        }
-        for score, row in best
-    ]
-
-
-class SimilarPublishedOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    url = serializers.CharField()
-    score = serializers.FloatField()
-
-
 class PublishedListView(PublicView, GenericAPIView):
     pagination_class = CaseListPagination
     serializer_class = PublicationOutputSerializer
@@ -874,6 +840,34 @@ class PublishedListView(PublicView, GenericAPIView):
         rows = published_search(filters.validated_data.get("q", ""))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(PublicationOutputSerializer(page, many=True).data)
+
+
+class PublishedSimilarInputSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=5000, help_text="所需信息内容描述")
+
+
+class PublishedSimilarView(PublicView):
+    throttle_classes = [TrackingThrottle]
+
+    @extend_schema(
+        operation_id="published_similar",
+        summary="与申请内容相似的已公开答复 / Published answers like a description",
+        description=(
+            "门户在申请人填写或提交申请时调用，展示已主动公开的相似答复（相似度为共有的两字片段比例）。"
+            "/ A portal calls this while the applicant writes or right after submitting: the "
+            "published answers most like the description (shared two-character pieces)."
+        ),
+        tags=["public"],
+        request=PublishedSimilarInputSerializer,
+        responses={
+            200: SimilarPublishedOutputSerializer(many=True),
+            **error_responses(400, 415, 429),
+        },
+    )
+    def post(self, request):
+        serializer = PublishedSimilarInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(published_similar(serializer.validated_data["description"]))
 
 
 def _publication(publication_id: int) -> Publication:
@@ -981,6 +975,7 @@ def urls():
             name="application-release-download",
         ),
         path("published/", PublishedListView.as_view(), name="published-list"),
+        path("published/similar/", PublishedSimilarView.as_view(), name="published-similar"),
         path(
             "published/<int:publication_id>/",
             PublishedDetailView.as_view(),

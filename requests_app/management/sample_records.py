@@ -31,7 +31,7 @@ def sample_pdf(
     number, the last page (if more than one) is an internal discussion note."""
     font = _font()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)  # the same bytes every time
     pdf.setAuthor(author)
     pdf.setTitle(title)
     width, height = A4
