@@ -156,6 +156,16 @@ def test_bad_files_are_refused_and_nothing_is_stored(case, handler, records_root
     assert events(case, EventKind.RECORD_ADDED) == []
 
 
+def test_an_image_the_converter_cannot_take_is_refused(case, handler, records_root):
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    with pytest.raises(InvalidInput) as caught:
+        add_record(case, handler, buffer.getvalue(), name="dot.png")
+    assert caught.value.code == "bad_file"
+    assert Record.objects.count() == 0
+    assert stored_files(records_root) == []
+
+
 def test_an_encrypted_pdf_is_refused(case, handler, records_root):
     with pytest.raises(InvalidInput) as caught:
         add_record(case, handler, encrypted_pdf())

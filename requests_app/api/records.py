@@ -106,6 +106,16 @@ def _who(request) -> str:
 
 
 # --- serializers ----------------------------------------------------------------------------
+class TextField(serializers.CharField):
+    """Text only: a number or a boolean where text is expected is a 400, as the schema says
+    (DRF's CharField would turn 0 into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RegionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     rect = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
@@ -171,21 +181,19 @@ class RecordDetailOutputSerializer(RecordOutputSerializer):
 
 class RecordUploadInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    document_number = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
+    title = TextField(max_length=300, required=False, allow_blank=True, default="")
+    source = TextField(max_length=200, required=False, allow_blank=True, default="")
+    document_number = TextField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = TextField(max_length=500)
 
 
 class PageDecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=PageDecision.choices)
     basis = serializers.ChoiceField(choices=WithholdBasis.choices, required=False, default="")
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class RegionInputSerializer(serializers.Serializer):
@@ -196,15 +204,15 @@ class RegionInputSerializer(serializers.Serializer):
         help_text="[x0, y0, x1, y1]，单位为点，原点在页面左上角 / points, origin top-left",
     )
     basis = serializers.ChoiceField(choices=WithholdBasis.choices)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class SuggestInputSerializer(serializers.Serializer):
     terms = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=50, required=False, default=list
+        child=TextField(max_length=100), max_length=50, required=False, default=list
     )
     names = serializers.ListField(
-        child=serializers.CharField(max_length=100),
+        child=TextField(max_length=100),
         max_length=50,
         required=False,
         default=list,
@@ -214,7 +222,7 @@ class SuggestInputSerializer(serializers.Serializer):
 
 class SuggestionAcceptInputSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(choices=WithholdBasis.choices)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ReleaseFileOutputSerializer(serializers.Serializer):
@@ -255,8 +263,8 @@ class RecordReviewOutputSerializer(serializers.Serializer):
 
 
 class PublishInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    summary = serializers.CharField(max_length=2000)
+    title = TextField(max_length=300)
+    summary = TextField(max_length=2000)
 
 
 class PublicationOutputSerializer(serializers.Serializer):
@@ -282,7 +290,7 @@ class StaffPublicationOutputSerializer(PublicationOutputSerializer):
 
 
 class PublishedListFilterInputSerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = TextField(
         max_length=200, required=False, allow_blank=True, help_text="检索词 / search words"
     )
 
@@ -843,7 +851,7 @@ class PublishedListView(PublicView, GenericAPIView):
 
 
 class PublishedSimilarInputSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=5000, help_text="所需信息内容描述")
+    description = TextField(max_length=5000, help_text="所需信息内容描述")
 
 
 class PublishedSimilarView(PublicView):
