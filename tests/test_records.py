@@ -450,3 +450,50 @@ def test_a_release_cannot_be_built_from_an_unfinished_review(case, handler):
     with refused("未作审查决定"):
         rec.release_build(case=case, actor=handler)
     assert Release.objects.count() == 0
+
+
+# --- storage ----------------------------------------------------------------------------------
+def test_a_remote_storage_works_through_temporary_copies(case, handler, settings):
+    """A storage without local paths (an S3 bucket; here Django's in-memory storage): pages
+    render, suggestions are found and the release is built from streamed temporary copies."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "records": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    record = add_record(case, handler)
+    assert not Path(record.file.storage.path(record.file.name)).exists()  # nothing on disk
+    first = record.pages.get(index=0)
+    assert rec.page_image(first)[:4] == b"\x89PNG"
+    assert rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY])
+    decide_all(record, handler)
+    release = rec.release_build(case=case, actor=handler)
+    [item] = release.files.all()
+    with item.file.open("rb") as handle:
+        assert len(PdfReader(handle).pages) == 2
+
+
+def test_the_s3_setting_selects_the_s3_backend(monkeypatch):
+    """RECORDS_STORAGE=s3 with its variables configures django-storages' S3 backend (no
+    connection is made to build it)."""
+    import importlib
+
+    pytest.importorskip("storages.backends.s3", reason="the optional extra .[s3]")
+    from django.core.files.storage.handler import StorageHandler
+
+    monkeypatch.setenv("RECORDS_STORAGE", "s3")
+    monkeypatch.setenv("RECORDS_S3_BUCKET", "records-test")
+    monkeypatch.setenv("RECORDS_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+    monkeypatch.setenv("RECORDS_S3_ACCESS_KEY", "key")
+    monkeypatch.setenv("RECORDS_S3_SECRET_KEY", "secret")
+    import config.settings.base as base
+
+    try:
+        fresh = importlib.reload(base)
+        storage = StorageHandler(fresh.STORAGES)["records"]
+        assert type(storage).__name__ == "S3Storage"
+        assert storage.bucket_name == "records-test"
+        assert storage.endpoint_url == "http://127.0.0.1:9000"
+        assert storage.default_acl == "private" and storage.querystring_auth is True
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)

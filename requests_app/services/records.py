@@ -135,7 +135,7 @@ def local_path(field):
         path = field.storage.path(field.name)
     except NotImplementedError:
         path = None
-    if path is not None:
+    if path is not None and os.path.isfile(path):
         yield path
         return
     with tempfile.NamedTemporaryFile(suffix=Path(field.name).suffix) as copy:
