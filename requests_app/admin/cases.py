@@ -29,6 +29,7 @@ from requests_app.permissions import (
     can_view_personal_data,
     role_allows,
 )
+from requests_app.review import release_current
 from requests_app.services.cases import (
     ACTIONS,
     case_abandonment_refusal,
@@ -45,6 +46,7 @@ from requests_app.services.intake import case_intake
 from requests_app.workbench import DUE_SOON_DAYS, due_q, due_soon_limit
 
 from . import lists
+from . import records as records_admin
 from .access import CaseworkerAccessMixin
 from .display import (
     clock_sections,
@@ -425,6 +427,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 for name in available_actions(case, request.user)
             ],
             "legal": legal_panels(case, request.user),
+            "records_panel": records_admin.records_panel(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
             "reply_due_mark": (
@@ -463,6 +466,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 name="requests_app_case_letter_file",
             ),
             *lists.list_urls(self),
+            *records_admin.urls(self.admin_site),
             *super().get_urls(),
         ]
 
@@ -484,6 +488,10 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         label = action_label(action)
         # An abandonment before the applicant's period ends: say until when (Arts 30, 42).
         refusal = case_abandonment_refusal(case=case, action=action)
+        extra = {}
+        if action == "approve":
+            # The approver reads the release copy the reply rests on before signing.
+            extra["release"] = release_current(case)
         return self._action_form(
             request,
             case,
@@ -492,6 +500,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             run=lambda form: run_action(case=case, action=action, form=form, actor=request.user),
             offered=action in available_actions(case, request.user),
             not_offered=refusal.message if refusal is not None else None,
+            extra=extra,
         )
 
     def legal_action_view(self, request, case: Case, action, target_id):

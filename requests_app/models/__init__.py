@@ -17,6 +17,15 @@ from .proceedings import (
     ReviewDecision,
     ReviewLaw,
 )
+from .records import (
+    Publication,
+    Record,
+    RecordPage,
+    Region,
+    Release,
+    ReleaseFile,
+    Suggestion,
+)
 from .repeats import RepeatCheck
 from .saved_filter import SavedFilter
 
@@ -39,6 +48,13 @@ __all__ = [
     "LetterTemplate",
     "RepeatCheck",
     "SavedFilter",
+    "Publication",
+    "Record",
+    "RecordPage",
+    "Region",
+    "Release",
+    "ReleaseFile",
+    "Suggestion",
     "Agency",
     "CalendarDay",
     "CalendarYear",
