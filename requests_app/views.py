@@ -20,7 +20,11 @@ def release_download(request):
     access code (POST, never in the link) and downloads the release files. The same checks,
     throttles and audit log as the public API's ``applications/release/download/``."""
     from requests_app.api.records import applicant_release, release_file_response
-    from requests_app.api.throttling import TrackingFailureThrottle, TrackingThrottle
+    from requests_app.api.throttling import (
+        TrackingEnumerationThrottle,
+        TrackingFailureThrottle,
+        TrackingThrottle,
+    )
     from requests_app.services.errors import CaseNotFound
     from requests_app.services.records import log_download
 
@@ -30,7 +34,8 @@ def release_download(request):
         number = request.POST.get("tracking_number", "").strip()[:32]
         code = request.POST.get("access_code", "").strip()[:64]
         context["tracking_number"] = number
-        throttles = (TrackingThrottle(), TrackingFailureThrottle())
+        failures = (TrackingFailureThrottle(), TrackingEnumerationThrottle())
+        throttles = (TrackingThrottle(), *failures)
         if not all(t.allow_request(request, None) for t in throttles):
             context["error"] = "尝试次数过多，请稍后再试。"
             status = 429
@@ -43,6 +48,8 @@ def release_download(request):
                     request, None, {"tracking_number": number, "access_code": code}
                 )
             except CaseNotFound as exc:
+                for throttle in failures:
+                    throttle.record_failure(request, None)
                 context["error"] = exc.message
                 status = 404
             else:

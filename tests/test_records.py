@@ -35,7 +35,7 @@ from requests_app.services.errors import (
     TransitionRefused,
 )
 from requests_app.services.letters import letter_draft
-from tests.factories import case_in_state, caseworker
+from tests.factories import case_in_state, caseworker, record_search
 
 PRIVACY = WithholdBasis.PERSONAL_PRIVACY
 PROCESS = WithholdBasis.PROCESS_INFO
@@ -219,7 +219,9 @@ def test_a_docx_is_stored_and_waits_for_conversion(case, handler, monkeypatch):
     assert "LibreOffice" in record.conversion_note
     # Unreviewed, it blocks the reply until converted or removed.
     with refused("尚未转换为 PDF"):
-        svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.NOT_EXIST)
+        svc.case_submit_for_approval(
+            case=record_search(case, handler), actor=handler, outcome=Outcome.NOT_EXIST
+        )
     rec.record_remove(record=record, actor=handler, reason="误传")
     assert not Record.objects.filter(pk=record.pk).exists()
     [removed] = events(case, EventKind.RECORD_REMOVED)

@@ -92,8 +92,11 @@ class FailureThrottle(ClientIpRateThrottle):
 def tracking_number_of(request) -> str | None:
     """The tracking number a follow-up request names, as the lookup reads it (trimmed,
     upper case), or ``None`` if the body names none."""
-    data = request.data
-    number = data.get("tracking_number") if isinstance(data, dict) else None
+    # A DRF request carries the parsed body in ``data``; a plain Django form view in ``POST``.
+    data = getattr(request, "data", None)
+    if data is None:
+        data = request.POST
+    number = data.get("tracking_number") if hasattr(data, "get") else None
     if not isinstance(number, str) or not number.strip():
         return None
     return number.strip().upper()
