@@ -104,7 +104,9 @@ def test_by_count_counts_the_applicants_applications_to_the_agency_that_month(
 def test_without_an_id_the_applicant_is_name_and_phone(calendars, office, approver):
     for day in range(3, 14):
         case_received(office, approver, f"2025-03-{day:02d}", id_number="", applicant_name="王五")
-    case_received(office, approver, "2025-03-14", id_number="", applicant_name="王五", phone="1")
+    case_received(
+        office, approver, "2025-03-14", id_number="", applicant_name="王五", phone="13900139000"
+    )
     twelfth = case_received(office, approver, "2025-03-17", id_number="", applicant_name="王五")
     assert fee_compute_for_case(case=twelfth, method="by_count").already == 11
 
