@@ -34,6 +34,7 @@ from requests_app.models import Agency, Case
 from requests_app.permissions import agencies_visible, caseworker_of
 from requests_app.services.errors import ServiceError
 
+from .dashboard_admin import dashboard_urls
 from .engine import ReportInputError
 from .exporters import CONTENT_TYPES, OUTPUTS, document_from_report, export, file_name
 from .exporters import tables_html as render_tables
@@ -190,6 +191,7 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             "can_generate": bool(self._generate_agencies(request.user)),
             "generate_url": reverse("admin:reporting_annualreport_generate"),
             "status_url": reverse("admin:reporting_annualreport_status"),
+            "dashboard_url": reverse("admin:reporting_dashboard"),
             "ledger_url": reverse("admin:reporting_annualreport_ledger_template"),
         }
         return super().changelist_view(request, extra_context)
@@ -200,6 +202,7 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         return [
             path("generate/", wrap(self.generate_view), name="reporting_annualreport_generate"),
             path("status/", wrap(self.status_view), name="reporting_annualreport_status"),
+            *dashboard_urls(self),
             path(
                 "ledger-template/",
                 wrap(self.ledger_template_view),

@@ -49,6 +49,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "close": _OFFICE,
     "reopen": {R.APPROVER},
     "note": _OFFICE,
+    "send_reminder": _HANDLING,  # remind the handler of a case (a bulk action of the list)
     "intake": {R.REGISTRAR, R.APPROVER},
 }
 # Steps on a case's linked records and letters (services/proceedings.py, services/letters.py):

@@ -150,9 +150,9 @@ def test_due_soon_counts_working_days_on_the_calendar(client, office, handler):
     holiday in between does not push a case out of the filter, and its date is marked in the
     list. (Whatever day the suite runs: the agency's holiday on the next working day makes
     the span longer than DUE_SOON_DAYS calendar days even from a Sunday.)"""
-    from requests_app.admin.cases import DUE_SOON_DAYS
     from requests_app.calendars import calendar_for_agency
     from requests_app.models import CalendarDay
+    from requests_app.workbench import DUE_SOON_DAYS
 
     today = timezone.localdate()
     holiday = calendar_for_agency(office).next_working_day(today)
@@ -555,3 +555,14 @@ def test_case_list_queries_do_not_grow_with_the_cases(client, office, registrar,
     for _ in range(5):
         case_in_state(S.PROCESSING, agency=office, actor=handler)
     assert list_queries() == few
+
+
+def test_the_header_has_no_view_site_link_while_there_are_no_public_pages(client, handler):
+    """Django's "查看站点" pointed at "/", a 404 (with DEBUG, a page listing every URL)."""
+    login(client, handler)
+    for url in (reverse("admin:index"), reverse("admin:requests_app_case_changelist")):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert page.context["site_url"] is None
+        content = page.content.decode()
+        assert "查看站点" not in content and "View site" not in content

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's own files, served from STATIC_URL: /api/docs/ works without internet.
+    "drf_spectacular_sidecar",
     "django_fsm",
     # Before requests_app: its case page template extends requests_app's (the history export).
     "audit",
@@ -139,7 +141,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "submission": env.str("THROTTLE_SUBMISSION", default="30/minute"),
         "tracking": env.str("THROTTLE_TRACKING", default="60/minute"),
+        # Wrong access codes per application and client; wrong attempts per client overall.
         "tracking_failure": env.str("THROTTLE_TRACKING_FAILURE", default="10/hour"),
+        "tracking_enumeration": env.str("THROTTLE_TRACKING_ENUMERATION", default="100/hour"),
         "agencies": env.str("THROTTLE_AGENCIES", default="120/minute"),
     },
     # The client IP the throttles count by: REMOTE_ADDR unless NUM_PROXIES trusted proxies
@@ -155,6 +159,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from this project's static files, never from a CDN (an
+    # intranet has none): drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Stable names for the enums that several fields share (and for the outcome subsets).
     "ENUM_NAME_OVERRIDES": {

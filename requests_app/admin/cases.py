@@ -18,20 +18,20 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from requests_app import selectors
-from requests_app.calendars import calendar_for_agency
-from requests_app.choices import OPEN_STATES
+from requests_app import selectors, workbench
 from requests_app.legal_selectors import letter_list
 from requests_app.models import Agency, Case, EventKind
 from requests_app.permissions import (
     agencies_visible,
     agency_writable,
-    can_act,
     can_view_personal_data,
-    caseworker_of,
     role_allows,
 )
-from requests_app.services.cases import ACTIONS
+from requests_app.services.cases import (
+    ACTIONS,
+    case_abandonment_refusal,
+    case_available_actions,
+)
 from requests_app.services.errors import (
     CaseNotFound,
     InvalidInput,
@@ -39,7 +39,9 @@ from requests_app.services.errors import (
 )
 from requests_app.services.fees import fee_compute_for_case
 from requests_app.services.intake import case_intake
+from requests_app.workbench import DUE_SOON_DAYS, due_q, due_soon_limit
 
+from . import lists
 from .access import CaseworkerAccessMixin
 from .display import (
     clock_sections,
@@ -54,15 +56,6 @@ from .legal import LEGAL_ACTIONS, LETTER_CONTENT_TYPES, legal_panels, legal_targ
 from .submit import invalid_on_field, run_service
 
 audit_log = logging.getLogger("requests_app.audit")
-
-DUE_SOON_DAYS = 5  # working days, for the "due soon" filter and the list's warning colour
-
-
-def due_soon_limit(agency: Agency | None) -> dt.date:
-    """The last day that is "due soon": DUE_SOON_DAYS working days after today on the
-    agency's calendar (its holidays and 调休 working weekends; national when ``None``)."""
-    return calendar_for_agency(agency).add_working_days(timezone.localdate(), DUE_SOON_DAYS)
-
 
 RECEIPT_SESSION_KEY = "requests_app_intake_receipt"
 
@@ -80,13 +73,9 @@ def action_label(action: str) -> str:
 
 
 def available_actions(case: Case, user) -> list[str]:
-    """Exactly the actions ``user`` may take on ``case`` now: the state machine's transitions
-    whose source, conditions and permission allow it, plus assigning and notes."""
-    names = {t.name for t in case.get_available_user_state_transitions(user)}
-    if case.is_open and can_act(user, "assign", case):
-        names.add("assign")
-    if can_act(user, "note", case):
-        names.add("note")
+    """Exactly the actions ``user`` may take on ``case`` now (``case_available_actions``), in
+    the order of the buttons."""
+    names = case_available_actions(case=case, user=user)
     ordered = [name for name in ACTIONS if name in names and name not in SECONDARY_ACTIONS]
     return ordered + [name for name in SECONDARY_ACTIONS if name in names]
 
@@ -124,17 +113,31 @@ class DueFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
-        open_cases = queryset.filter(state__in=sorted(OPEN_STATES), reply_due_on__isnull=False)
-        worker = caseworker_of(request.user)
-        soon = due_soon_limit(worker.agency if worker is not None else None)
-        if self.value() == "attention":
-            return open_cases.filter(reply_due_on__lte=soon)
-        if self.value() == "overdue":
-            return open_cases.filter(reply_due_on__lt=today)
-        if self.value() == "soon":
-            return open_cases.filter(reply_due_on__gte=today, reply_due_on__lte=soon)
+        if self.value() in ("attention", "overdue", "soon"):
+            return queryset.filter(due_q(self.value(), request.user))
         return queryset
+
+
+class TodoFilter(admin.SimpleListFilter):
+    """The workbench's items (``requests_app.workbench``): the list shows exactly the cases
+    the workbench counted."""
+
+    title = "工作台事项"
+    parameter_name = "todo"
+
+    def lookups(self, request, model_admin):
+        return [(item.key, item.label) for item in workbench.items_for(request.user)]
+
+    def queryset(self, request, queryset):
+        item = workbench.BY_KEY.get(self.value() or "")
+        if item is None:
+            return queryset
+        today = timezone.localdate()
+        if item.mine:
+            queryset = queryset.filter(handler=request.user)
+        if item.needs_last_step:
+            queryset = workbench.with_last_step(queryset)
+        return queryset.filter(item.where(request.user, today))
 
 
 class AgencyFilter(admin.SimpleListFilter):
@@ -153,9 +156,16 @@ class AgencyFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        agency = agencies_visible(request.user).agencies().filter(pk=self.value()).first()
+        # "=ID" is that agency alone (the workbench's per-agency counts link so).
+        exact = self.value().startswith("=")
+        pk = self.value().removeprefix("=")
+        if not pk.isdigit():
+            return queryset.none()
+        agency = agencies_visible(request.user).agencies().filter(pk=pk).first()
         if agency is None:
             return queryset.none()
+        if exact:
+            return queryset.filter(agency=agency)
         return queryset.filter(agency__path__startswith=agency.path)
 
 
@@ -173,6 +183,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     )
     list_display_links = ("tracking_number",)
     list_filter = (
+        TodoFilter,
         MyCasesFilter,
         "state",
         DueFilter,
@@ -185,6 +196,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     search_help_text = "按申请编号、申请人姓名（开头部分）或联系电话查找"
     list_select_related = ("agency", "handler")
     list_per_page = 50
+    actions = lists.BULK_ACTIONS
     show_full_result_count = False
 
     personal_fields = ("id_number_display", "phone_display", "email_display", "address_display")
@@ -336,8 +348,13 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "can_intake": bool(intake_agencies(request.user)),
             "intake_url": reverse("admin:requests_app_case_intake"),
+            "filter_query": lists.filter_query(request.GET),
+            "save_filter_url": reverse("admin:requests_app_case_save_filter"),
         }
         return super().changelist_view(request, extra_context)
+
+    def get_actions(self, request):
+        return lists.offered_bulk_actions(request, super().get_actions(request))
 
     # --- the case page ------------------------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -404,6 +421,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 wrap(self.letter_file_view),
                 name="requests_app_case_letter_file",
             ),
+            *lists.list_urls(self),
             *super().get_urls(),
         ]
 
@@ -423,6 +441,8 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         if form_class is None or action not in ACTIONS or target_id is not None:
             raise Http404("没有这个操作。")
         label = action_label(action)
+        # An abandonment before the applicant's period ends: say until when (Arts 30, 42).
+        refusal = case_abandonment_refusal(case=case, action=action)
         return self._action_form(
             request,
             case,
@@ -430,6 +450,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             form=lambda data=None: form_class(data, case=case, user=request.user),
             run=lambda form: run_action(case=case, action=action, form=form, actor=request.user),
             offered=action in available_actions(case, request.user),
+            not_offered=refusal.message if refusal is not None else None,
         )
 
     def legal_action_view(self, request, case: Case, action, target_id):
@@ -470,9 +491,12 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             extra=extra,
         )
 
-    def _action_form(self, request, case, *, label, form, run, offered, extra=None):
-        """GET: the action's form (if the action is offered now); POST: the service with the
-        version the page showed; success, conflicts and refusals back on the case page."""
+    def _action_form(
+        self, request, case, *, label, form, run, offered, extra=None, not_offered=None
+    ):
+        """GET: the action's form (if the action is offered now; otherwise ``not_offered``, or
+        a general message, on the case page); POST: the service with the version the page
+        showed; success, conflicts and refusals back on the case page."""
         change_url = reverse("admin:requests_app_case_change", args=[case.pk])
         if request.method == "POST":
             bound = form(request.POST)
@@ -482,7 +506,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                     return done
         else:
             if not offered:
-                messages.error(request, f"当前不能对该申请执行“{label}”。")
+                messages.error(request, not_offered or f"当前不能对该申请执行“{label}”。")
                 return redirect(change_url)
             bound = form()
         return self._render_action_form(request, case, label, bound, extra or {})

@@ -18,6 +18,7 @@ from .proceedings import (
     ReviewLaw,
 )
 from .repeats import RepeatCheck
+from .saved_filter import SavedFilter
 
 __all__ = [
     "JUDGMENT_ROLLUP",
@@ -37,6 +38,7 @@ __all__ = [
     "LetterSequence",
     "LetterTemplate",
     "RepeatCheck",
+    "SavedFilter",
     "Agency",
     "CalendarDay",
     "CalendarYear",
