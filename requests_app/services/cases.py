@@ -743,7 +743,7 @@ def _abandon(action: str, *, case: Case, actor, on, effective_at, expected_versi
             raise refusal
         getattr(locked, action)(on=on)
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=action,
@@ -969,7 +969,7 @@ def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=Non
     )
     message = (message or "").strip()[:500]
     with transaction.atomic():
-        case = _perform(
+        case = case_perform_action(
             case=case,
             actor=actor,
             kind=EventKind.REMINDER_SENT,
