@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer
 
 from requests_app.api.common import error_responses
-from requests_app.api.staff import StaffView, _visible_case
+from requests_app.api.staff import StaffView, visible_case_get
 
 from .history import (
     CONTENT_TYPES,
@@ -100,7 +100,7 @@ def _history_view(fmt: str):
             },
         )
         def get(self, request, pk: int):
-            case = _visible_case(request, pk, with_history=False)
+            case = visible_case_get(request, pk, with_history=False)
             if not may_export_history(request.user):
                 raise PermissionDenied
             document = history_document(case, exported_by=request.user)

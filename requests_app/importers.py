@@ -765,7 +765,8 @@ _SYSTEM_ACTOR = case_services.actor_label(None)  # the label of an action with n
 
 
 class _Simulation:
-    """One case replayed in memory exactly as ``services.cases._perform`` would do it."""
+    """One case replayed in memory exactly as ``services.cases.case_perform_action`` would do
+    it."""
 
     def __init__(self, case: Case, now: dt.datetime, today: dt.date, *, calendar=None,
                  rules=None, zone: dt.tzinfo | None = None):  # fmt: skip

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from requests_app.services.enqueue import (
+    DEADLINES_PROCESS_BATCH_TASK,
+    DEADLINES_SWEEP_TASK,
+    NOTIFICATIONS_SEND_TASK,
+)
 
-@shared_task(name="requests_app.notifications_send", acks_late=True)
+
+@shared_task(name=NOTIFICATIONS_SEND_TASK, acks_late=True)
 def notifications_send_task(limit: int = 500) -> int:
     from requests_app.services.notifications import notifications_send
 
     return notifications_send(limit=limit)
 
 
-@shared_task(name="requests_app.deadlines_sweep", acks_late=True)
+@shared_task(name=DEADLINES_SWEEP_TASK, acks_late=True)
 def deadlines_sweep_task() -> dict:
     """Dispatch the deadline actions due today to the workers (one message per chunk of case
     ids), complete the 重复申请 checks the submissions left pending, then queue the sending of
@@ -36,7 +42,7 @@ def deadlines_sweep_task() -> dict:
     return result
 
 
-@shared_task(name="requests_app.deadlines_process_batch", acks_late=True)
+@shared_task(name=DEADLINES_PROCESS_BATCH_TASK, acks_late=True)
 def deadlines_process_batch_task(case_ids: list[int], today: str) -> dict:
     """Take the due actions of these cases (those still due; the others are skipped). A
     message delivered on a later day than it was sent acts as of the day it runs."""

@@ -174,3 +174,22 @@ def test_english_messages_in_the_api(office):
         headers={"Accept-Language": "en"},
     )
     assert response.json()["fields"] == {"email": ["Delivery by e-mail needs an e-mail address."]}
+
+
+def test_a_field_with_its_own_error_gets_no_second_one(client, office, registrar):
+    """A malformed e-mail address is said once, as the field's own error, at every edge: the
+    rule 'e-mail delivery needs an address' does not add a second message."""
+    client.force_login(registrar)
+    data = {**fields(email="not-an-email"), "agency": office.pk, "channel": Channel.IN_PERSON}
+    page = client.post(reverse("admin:requests_app_case_intake"), data)
+    assert list(page.context["form"].errors) == ["email"]
+    assert len(page.context["form"].errors["email"]) == 1
+    assert EMAIL_FOR_EMAIL_DELIVERY not in page.context["form"].errors["email"]
+    public = APIClient().post(
+        "/api/v1/applications/",
+        {**fields(email="not-an-email"), "agency": office.code},
+        format="json",
+    )
+    assert list(public.json()["fields"]) == ["email"]
+    assert len(public.json()["fields"]["email"]) == 1
+    assert nothing_stored()

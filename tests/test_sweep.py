@@ -219,17 +219,19 @@ def test_sweep_queries_do_not_grow_with_due_cases(office, staff, fixed_today):
 # --- the fan-out: beat selects and dispatches, workers process the batches -----------------
 @pytest.fixture
 def published(monkeypatch):
-    """The messages ``deadlines_sweep(dispatch=True)`` publishes, captured instead of sent."""
-    from requests_app import tasks
+    """The messages ``deadlines_sweep(dispatch=True)`` publishes, captured instead of sent
+    (the services queue tasks by name: ``services.enqueue``)."""
+    from config.celery import app
 
     messages = []
 
-    def capture(args=None, kwargs=None, **options):
+    def capture(name, args=None, kwargs=None, **options):
+        assert name == "requests_app.deadlines_process_batch"
         assert kwargs is None
         assert set(options) == {"argsrepr", "producer"}
         messages.append(args)
 
-    monkeypatch.setattr(tasks.deadlines_process_batch_task, "apply_async", capture)
+    monkeypatch.setattr(app, "send_task", capture)
     return messages
 
 
@@ -317,7 +319,7 @@ def test_a_batch_skips_cases_no_longer_due(office, staff, fixed_today):
 
 
 def test_a_broker_down_at_dispatch_loses_nothing(office, staff, fixed_today, monkeypatch):
-    from requests_app import tasks
+    from config.celery import app
 
     handler, _ = staff
     fixed_today("2024-09-25")
@@ -326,7 +328,7 @@ def test_a_broker_down_at_dispatch_loses_nothing(office, staff, fixed_today, mon
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
 
-    monkeypatch.setattr(tasks.deadlines_process_batch_task, "apply_async", broker_down)
+    monkeypatch.setattr(app, "send_task", broker_down)
     with pytest.raises(OperationalError):
         deadlines_sweep(today=d("2024-09-27"), dispatch=True)
     case.refresh_from_db()
@@ -386,20 +388,21 @@ def test_the_applicant_gets_an_email_at_each_step(
 def test_an_unreachable_broker_loses_nothing(
     office, staff, fixed_today, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from requests_app import tasks
+    from config.celery import app
 
     handler, _ = staff
     calls = []
 
     def broker_down(*args, **kwargs):
-        calls.append(kwargs)
+        calls.append((args, kwargs))
         raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
 
-    monkeypatch.setattr(tasks.notifications_send_task, "apply_async", broker_down)
+    monkeypatch.setattr(app, "send_task", broker_down)
     fixed_today("2024-09-25")
     with django_capture_on_commit_callbacks(execute=True):
         case = case_received(office, handler, "2024-09-25")
-    assert calls == [{"retry": False}]  # the kick was tried once and failed quietly
+    # The kick was tried once and failed quietly.
+    assert calls == [(("requests_app.notifications_send",), {"args": (), "retry": False})]
     case.refresh_from_db()
     assert case.state == "processing"
     row = Notification.objects.get(case=case, kind="applicant_confirm_receipt")

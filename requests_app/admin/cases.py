@@ -5,7 +5,6 @@ version the caseworker saw (STYLE.md: admin actions call services)."""
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import logging
 
 from django.contrib import admin, messages
@@ -37,7 +36,6 @@ from requests_app.services.cases import (
 )
 from requests_app.services.errors import (
     CaseNotFound,
-    ConcurrentChange,
     InvalidInput,
     ServiceError,
 )
@@ -644,14 +642,10 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
 def run_action(*, case: Case, action: str, form, actor) -> Case:
     """Call the action's service with the form's data and the version the user saw."""
     service = ACTIONS[action]
-    kwargs = form.service_kwargs()
-    expected_version = form.cleaned_data["expected_version"]
-    if "expected_version" in inspect.signature(service).parameters:
-        kwargs["expected_version"] = expected_version
-    elif case.version != expected_version:
-        # Services without the parameter (notes, closures by default) get the same guard here.
-        raise ConcurrentChange(
-            "该申请已被他人修改，请刷新后重试。",
-            "The case was changed by someone else; reload and try again.",
-        )
-    return service(case=case, actor=actor, **kwargs)
+    # Every action's service takes the version and checks it under the row lock.
+    return service(
+        case=case,
+        actor=actor,
+        expected_version=form.cleaned_data["expected_version"],
+        **form.service_kwargs(),
+    )

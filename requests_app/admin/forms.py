@@ -466,6 +466,8 @@ class IntakeForm(forms.Form):
             data.update(application_fields_check({name: data[name] for name in names}))
         except InvalidInput as exc:
             for name, errors in exc.fields.items():
+                if name in self.errors:
+                    continue  # its own error (a malformed e-mail address…) says more
                 for message in errors:
                     self.add_error(name if name in self.fields else None, message)
         received_on = data.get("received_on")

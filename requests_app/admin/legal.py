@@ -43,7 +43,6 @@ from requests_app.permissions import can_act, caseworker_of
 from requests_app.services import fees as fee_services
 from requests_app.services import letters as letter_services
 from requests_app.services import proceedings as proceeding_services
-from requests_app.services.errors import ConcurrentChange
 
 from .forms import ActionForm, _date_field
 
@@ -384,19 +383,6 @@ def _transition_available(case: Case, user, transition: str) -> bool:
     return transition in {t.name for t in case.get_available_user_state_transitions(user)}
 
 
-def _check_version(case: Case, expected_version) -> None:
-    """For the services without ``expected_version``: the same guard as ``run_action``."""
-    if case.version != expected_version:
-        raise ConcurrentChange(
-            "该申请已被他人修改，请刷新后重试。",
-            "The case was changed by someone else; reload and try again.",
-        )
-
-
-def _complaint_office(complaint) -> Agency | None:
-    return complaint.received_by or complaint.agency.parent
-
-
 @dataclass(frozen=True)
 class LegalAction:
     name: str
@@ -449,17 +435,21 @@ def _case_run(service):
 
 
 def _complaint_receive(case, target, form, actor, expected_version):
-    _check_version(case, expected_version)
-    kwargs = form.service_kwargs()
     return proceeding_services.complaint_receive(
-        actor=actor, agency=case.agency, case=case, **kwargs
+        actor=actor,
+        agency=case.agency,
+        case=case,
+        expected_version=expected_version,
+        **form.service_kwargs(),
     )
 
 
 def _complaint_handle(case, complaint, form, actor, expected_version):
-    _check_version(case, expected_version)
     return proceeding_services.complaint_handle(
-        complaint=complaint, actor=actor, **form.service_kwargs()
+        complaint=complaint,
+        actor=actor,
+        expected_version=expected_version,
+        **form.service_kwargs(),
     )
 
 
@@ -474,17 +464,6 @@ def _fee_issue(case, target, form, actor, expected_version):
         case=case, actor=actor, expected_version=expected_version, **form.service_kwargs()
     )
     return computation
-
-
-def _may_handle_complaint(user, case, complaint) -> bool:
-    office = _complaint_office(complaint)
-    return office is not None and proceeding_services.may_receive_complaints(user, office)
-
-
-def _may_serve_letter(user, case, letter) -> bool:
-    if not can_act(user, "letter_served", case):
-        return False
-    return letter.kind not in REPLY_KINDS or can_act(user, "serve_reply", case)
 
 
 LEGAL_ACTIONS: dict[str, LegalAction] = {
@@ -587,7 +566,7 @@ LEGAL_ACTIONS: dict[str, LegalAction] = {
             "处理投诉举报",
             ComplaintHandleForm,
             "complaint",
-            _may_handle_complaint,
+            lambda u, c, complaint: proceeding_services.may_handle_complaint(u, complaint),
             lambda u, c, t: t.handled_on is None,
             _complaint_handle,
         ),
@@ -628,7 +607,7 @@ LEGAL_ACTIONS: dict[str, LegalAction] = {
             "送达文书",
             LetterServeForm,
             "letter",
-            _may_serve_letter,
+            lambda u, c, letter: letter_services.may_serve_letter(u, letter),
             lambda u, c, t: t.served_on is None,
             _letter_serve,
         ),

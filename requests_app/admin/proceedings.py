@@ -22,7 +22,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,7 +30,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from requests_app.choices import AgencyKind
 from requests_app.legal_selectors import (
     complaint_list,
     fee_notice_list,
@@ -52,7 +51,7 @@ from requests_app.models import (
     RepeatCheck,
     Review,
 )
-from requests_app.permissions import caseworker_of, visible_cases_filter
+from requests_app.permissions import visible_cases_filter
 from requests_app.services.errors import ServiceError
 from requests_app.services.letters import (
     letter_serve,
@@ -62,11 +61,12 @@ from requests_app.services.letters import (
 from requests_app.services.proceedings import (
     complaint_handle,
     complaint_receive,
-    may_receive_complaints,
-    supervises,
+    complaint_receiving_offices,
+    complaint_subjects,
+    may_record_complaints,
 )
 
-from .access import CaseworkerAccessMixin, is_admin_user, is_administrator
+from .access import CaseworkerAccessMixin, is_administrator
 from .agencies import administered_agencies
 from .legal import LEGAL_ACTIONS, ComplaintHandleForm, ComplaintReceiveForm
 from .submit import run_service
@@ -136,68 +136,6 @@ class LawsuitAdmin(ReadOnlyLegalAdmin):
 
 
 # --- 投诉举报 -------------------------------------------------------------------------------------
-def complaint_receiving_offices(user) -> list[Agency]:
-    """The offices ``user`` may record complaints for (``may_receive_complaints``) that
-    supervise at least one agency: one with agencies under it, or a government's office."""
-    if not is_admin_user(user):
-        return []
-    worker = caseworker_of(user)
-    if user.is_superuser:
-        scope = Agency.objects.all()
-    elif not may_receive_complaints(user, worker.agency):
-        return []  # a registrar or an auditor records for no office
-    else:
-        scope = Agency.objects.subtree(worker.agency)
-    parents = set(scope.filter(parent__isnull=False).values_list("parent_id", flat=True))
-    return [
-        office
-        for office in scope.select_related("parent").order_by("path")
-        if may_receive_complaints(user, office)
-        and (office.pk in parents or (office.kind == AgencyKind.OFFICE and office.parent_id))
-    ]
-
-
-def may_record_complaints(user) -> bool:
-    """Whether ``complaint_receiving_offices(user)`` has any, in at most one query (the
-    admin asks on every page, for the 投诉举报 add link): the user's own agency is among
-    its offices whenever any is."""
-    if not is_admin_user(user):
-        return False
-    if user.is_superuser:
-        return Agency.objects.filter(parent__isnull=False).exists()
-    agency = caseworker_of(user).agency
-    if not may_receive_complaints(user, agency):
-        return False
-    if agency.kind == AgencyKind.OFFICE and agency.parent_id:
-        return True
-    return Agency.objects.filter(parent=agency).exists()
-
-
-def complaint_subjects(offices: list[Agency]) -> list[Agency]:
-    """The agencies one of ``offices`` ``supervises`` (Arts 47, 51), in tree order: those
-    under an office, and for a government's office those under its government (the service's
-    rule itself, asked of the agencies within reach)."""
-    governments = {
-        office.parent.path
-        for office in offices
-        if office.kind == AgencyKind.OFFICE and office.parent_id
-    }
-    roots: list[str] = []
-    for root in sorted({*(office.path for office in offices), *governments}):
-        if not any(root.startswith(kept) for kept in roots):
-            roots.append(root)
-    if not roots:
-        return []
-    reach = Q()
-    for root in roots:
-        reach |= Q(path__startswith=root)
-    return [
-        agency
-        for agency in Agency.objects.filter(reach).order_by("path")
-        if any(supervises(office, agency) for office in offices)
-    ]
-
-
 class ComplaintRecordForm(ComplaintReceiveForm):
     """登记投诉举报 from the 投诉举报 list: an agency the chosen office supervises, and, if the
     complaint is about one of its applications, that application's 申请编号. The office is

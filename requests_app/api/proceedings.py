@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from requests_app.api.common import error_responses
 from requests_app.api.serializers import _DayField
-from requests_app.api.staff import StaffView, _visible_case
+from requests_app.api.staff import StaffView, visible_case_get
 from requests_app.fees import BY_COUNT, BY_PAGES
 from requests_app.legal_selectors import (
     complaint_get,
@@ -356,7 +356,7 @@ class CaseLegalView(StaffView):
         responses={200: CaseLegalOutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         user = request.user
         data = {
             "reviews": review_list(user=user, case=case),
@@ -405,7 +405,7 @@ class CaseReviewFileView(StaffView):
         success=201,  # the views answer 201 Created
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         review = proceeding_services.review_file(
             case=case, actor=request.user, **_valid(ReviewFileInputSerializer, request.data)
         )
@@ -471,7 +471,7 @@ class CaseLawsuitFileView(StaffView):
         success=201,  # the views answer 201 Created
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         data = dict(_valid(LawsuitFileInputSerializer, request.data))
         if "review" in data:
             data["review"] = review_get(user=request.user, pk=data["review"])
@@ -556,7 +556,7 @@ class FeeComputeView(StaffView):
         statuses=(400, 401, 403, 404, 415),
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         computation = fee_services.fee_compute_for_case(
             case=case, **_valid(FeeInputSerializer, request.data)
         )
@@ -571,7 +571,7 @@ class FeeIssueView(StaffView):
         FeeComputationOutputSerializer,
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         _case, computation = fee_services.fee_issue_for_case(
             case=case, actor=request.user, **_valid(FeeInputSerializer, request.data)
         )
@@ -586,7 +586,7 @@ class FeeWaiveView(StaffView):
         FeeNoticeOutputSerializer,
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         fee_services.fee_waive(
             case=case, actor=request.user, **_valid(FeeWaiveInputSerializer, request.data)
         )
@@ -604,7 +604,7 @@ class LetterDraftView(StaffView):
         responses={201: LetterOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk)
+        case = visible_case_get(request, pk)
         letter = letter_services.letter_draft(
             case=case, actor=request.user, **_valid(LetterDraftInputSerializer, request.data)
         )

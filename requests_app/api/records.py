@@ -32,7 +32,7 @@ from requests_app.api.serializers import (
     ApplicationTrackInputSerializer,
     SimilarPublishedOutputSerializer,
 )
-from requests_app.api.staff import MAX_PK, CaseListPagination, StaffView, _visible_case
+from requests_app.api.staff import MAX_PK, CaseListPagination, StaffView, visible_case_get
 from requests_app.api.throttling import TrackingFailureThrottle, TrackingThrottle
 from requests_app.choices import PageDecision, RecordKind, SuggestionState, WithholdBasis
 from requests_app.models import Case, Publication, Record, RecordPage, Region, Release, Suggestion
@@ -84,7 +84,7 @@ def _pk(value: int) -> int | None:
 
 
 def _record(request, pk: int, record_id: int) -> Record:
-    case = _visible_case(request, pk, with_history=False)
+    case = visible_case_get(request, pk, with_history=False)
     record = Record.objects.filter(case=case, pk=_pk(record_id)).select_related("case").first()
     if record is None:
         raise CaseNotFound("未找到该文件记录。", "No such record.")
@@ -332,7 +332,7 @@ class RecordListView(StaffView):
         responses={200: RecordOutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         records = Record.objects.filter(case=case).select_related("uploaded_by").order_by("pk")
         return Response(RecordOutputSerializer(records, many=True).data)
 
@@ -354,7 +354,7 @@ class RecordListView(StaffView):
         },
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         serializer = RecordUploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -510,7 +510,7 @@ class RegionRemoveView(StaffView):
         responses={204: None, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, pk: int, region_id: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         region = (
             Region.objects.filter(page__record__case=case, pk=_pk(region_id))
             .select_related("page__record__case")
@@ -545,7 +545,7 @@ class SuggestView(StaffView):
 
 
 def _suggestion(request, pk: int, suggestion_id: int) -> Suggestion:
-    case = _visible_case(request, pk, with_history=False)
+    case = visible_case_get(request, pk, with_history=False)
     suggestion = (
         Suggestion.objects.filter(page__record__case=case, pk=_pk(suggestion_id))
         .select_related("page__record__case")
@@ -596,7 +596,7 @@ class ReviewView(StaffView):
         responses={200: RecordReviewOutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         summary = review_summary(case)
         allowed = agreeing_outcomes(summary)
         return Response(
@@ -624,7 +624,7 @@ class ReleaseListView(StaffView):
         responses={200: ReleaseOutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         current = release_current(case)
         releases = Release.objects.filter(case=case).prefetch_related("files")
         return Response([release_data(r, current=current) for r in releases])
@@ -637,7 +637,7 @@ class ReleaseListView(StaffView):
         responses={201: ReleaseOutputSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         release = services.release_build(case=case, actor=request.user)
         return Response(release_data(release, current=release), status=201)
 
@@ -652,7 +652,7 @@ class ReleaseFileView(StaffView):
         responses={**PDF_RESPONSE, **error_responses(401, 403, 404)},
     )
     def get(self, request, pk: int, release_id: int, file_id: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         from requests_app.models import ReleaseFile
 
         item = (
@@ -691,7 +691,7 @@ class ReleasePublishView(StaffView):
         },
     )
     def post(self, request, pk: int, release_id: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         release = (
             Release.objects.filter(case=case, pk=_pk(release_id)).select_related("case").first()
         )
@@ -716,7 +716,7 @@ class PublicationListView(StaffView):
         },
     )
     def get(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         rows = Publication.objects.filter(case=case).select_related("agency", "release")
         return Response(StaffPublicationOutputSerializer(rows, many=True).data)
 
@@ -733,7 +733,7 @@ class PublicationWithdrawView(StaffView):
         },
     )
     def post(self, request, pk: int, publication_id: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         publication = (
             Publication.objects.filter(case=case, pk=_pk(publication_id))
             .select_related("case", "agency", "release")

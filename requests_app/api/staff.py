@@ -111,7 +111,7 @@ class StaffView(APIView):
     renderer_classes = RENDERERS
 
 
-def _visible_case(request, pk: int, *, with_history: bool = True) -> Case:
+def visible_case_get(request, pk: int, *, with_history: bool = True) -> Case:
     """The case if ``request.user`` may see it; CaseNotFound (404) otherwise, the same for a
     case that does not exist and one of another agency."""
     if pk <= MAX_PK:
@@ -261,7 +261,7 @@ class StaffCaseDetailView(StaffView):
         responses={200: CaseDetailOutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, pk: int):
-        return Response(case_detail_data(request, _visible_case(request, pk)))
+        return Response(case_detail_data(request, visible_case_get(request, pk)))
 
 
 class CaseActionView(StaffView):
@@ -271,7 +271,7 @@ class CaseActionView(StaffView):
     input_serializer_class = None
 
     def post(self, request, pk: int):
-        case = _visible_case(request, pk, with_history=False)
+        case = visible_case_get(request, pk, with_history=False)
         serializer = self.input_serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         ACTIONS[self.action_name](case=case, actor=request.user, **serializer.validated_data)

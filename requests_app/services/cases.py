@@ -1,6 +1,6 @@
 """Case actions. Each is one function that locks the case, checks the caseworker's permission
 and agency, runs the state-machine transition, saves, writes the history event, refreshes the
-clock and queues follow-up work after commit — all in one transaction (``_perform``).
+clock and queues follow-up work after commit — all in one transaction (``case_perform_action``).
 
 ``actor`` is the acting user; ``None`` is the system itself (Celery tasks, the importer), which
 skips the permission check. ``effective_at`` is when the step happened, which differs from
@@ -67,7 +67,7 @@ def _state_label(state: str) -> str:
     return str(CaseState(state).label) if state else ""
 
 
-def _perform(
+def case_perform_action(
     *,
     case: Case,
     actor,
@@ -79,7 +79,11 @@ def _perform(
     reason: str = "",
     transition: str | None = None,
 ) -> Case:
-    """Run one action on a case. Raises ActionForbidden, TransitionRefused, ConcurrentChange.
+    """Run one action on a case, the one way a case changes: lock the row, check the version
+    the caller saw and the actor's permission, ``apply`` the change, save it, write its one
+    history event, refresh the clock, queue the notifications and send ``case_changed`` — in
+    one transaction. Every service of a case action calls it (those of linked records and
+    letters too). Raises ActionForbidden, TransitionRefused, ConcurrentChange.
 
     ``transition`` names the state-machine method ``apply`` calls (its permission is checked
     and whose ``permission=`` applies); for other actions the role table is checked.
@@ -139,8 +143,8 @@ def _fsm(method: str, **kwargs) -> Callable[[Case], None]:
 
 
 def _transition(name: str, *, case: Case, actor, args: dict | None = None, **perform) -> Case:
-    """``_perform`` for an action that is the state-machine transition of the same name."""
-    return _perform(
+    """``case_perform_action`` for an action that is the state-machine transition of the same name."""
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=name,
@@ -339,7 +343,7 @@ def case_assign(*, case: Case, actor, handler, effective_at=None, expected_versi
             raise TransitionNotAllowed("closed")
         locked.handler = handler
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.ASSIGN,
@@ -588,7 +592,7 @@ def case_issue_fee_notice(
             issued_by=actor,
         )
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.ISSUE_FEE_NOTICE,
@@ -628,7 +632,7 @@ def case_record_fee_payment(
                 notice.paid_on = paid_on
             notice.save(update_fields=["waived", "waiver_reason", "paid_on"])
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.RECORD_FEE_PAYMENT,
@@ -801,7 +805,7 @@ def case_record_search(
         "units_asked": (units_asked or "").strip()[:2000],
         "result": result[:2000],
     }
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.RECORD_SEARCH,
@@ -841,7 +845,7 @@ def _abandon(action: str, *, case: Case, actor, on, effective_at, expected_versi
             raise refusal
         getattr(locked, action)(on=on)
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=action,
@@ -948,7 +952,7 @@ def case_approve(
             )
             data.update(release_id=release.pk, release_sha256=release.sha256)
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.APPROVE,
@@ -1074,7 +1078,7 @@ def case_add_note(
 ) -> Case:
     """An internal note in the history (never shown to the applicant)."""
     text = _required(text, field="text", message="备注不能为空。", message_en="The note is empty.")
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.NOTE,
@@ -1101,7 +1105,7 @@ def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=Non
     )
     message = (message or "").strip()[:500]
     with transaction.atomic():
-        case = _perform(
+        case = case_perform_action(
             case=case,
             actor=actor,
             kind=EventKind.REMINDER_SENT,

@@ -1,6 +1,7 @@
 """Store the clock of cases: computed by ``requests_app.clock`` from the history and calendar.
 
-``case_clock_refresh`` runs inside every action's transaction (``services.cases._perform``);
+``case_clock_refresh`` runs inside every action's transaction
+(``services.cases.case_perform_action``);
 ``calendar_dates_changed`` runs when calendar rows change and moves the deadlines of every open
 case the changed dates touch, in bulk. Every change of a due date is a ``due_changed`` event
 with the previous and the new value and the reason.

@@ -47,9 +47,9 @@ from requests_app.models import (
     LetterSequence,
     LetterTemplate,
 )
-from requests_app.permissions import agency_writable
+from requests_app.permissions import agency_writable, can_act
 from requests_app.review import review_summary
-from requests_app.services.cases import _perform, case_serve_reply
+from requests_app.services.cases import case_perform_action, case_serve_reply
 from requests_app.services.errors import ActionForbidden, InvalidInput, TransitionRefused
 
 SERVICE_METHODS = {
@@ -261,7 +261,7 @@ def letter_draft(
         data.update({"letter_id": letter.pk, "number": letter.number, "title": letter.title})
         created.append(letter)
 
-    _perform(
+    case_perform_action(
         case=case,
         actor=actor,
         kind=EventKind.LETTER_ISSUED,
@@ -273,6 +273,14 @@ def letter_draft(
 
 
 # --- service -----------------------------------------------------------------------------
+def may_serve_letter(user, letter: Letter) -> bool:
+    """May ``user`` record ``letter`` as served? A 答复书's service is the reply itself, so it
+    also needs the right to serve the reply (``letter_serve`` checks both)."""
+    if not can_act(user, "letter_served", letter.case):
+        return False
+    return letter.kind not in REPLY_KINDS or can_act(user, "serve_reply", letter.case)
+
+
 def letter_serve(
     *,
     letter: Letter,
@@ -331,7 +339,7 @@ def letter_serve(
                 expected_version=expected_version,
             )
         else:
-            _perform(
+            case_perform_action(
                 case=case,
                 actor=actor,
                 kind=EventKind.LETTER_SERVED,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from requests_app.clock import provisional_clause, provisional_years_of
 from requests_app.models import Case, CaseEvent, EventKind, Notification
+from requests_app.services.enqueue import NOTIFICATIONS_SEND_TASK, task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -225,10 +226,8 @@ def notifications_mark_read(*, user, ids=None) -> int:
 
 def notifications_kick() -> None:
     """Queue the e-mail sender now; if the broker is unreachable, log and rely on the sweep."""
-    from requests_app.tasks import notifications_send_task
-
     try:
-        notifications_send_task.apply_async(retry=False)
+        task_enqueue(NOTIFICATIONS_SEND_TASK, retry=False)
     except Exception:  # the rows are safe in the database; the periodic sweep sends them
         logger.warning("broker unreachable: e-mail left for the next sweep", exc_info=True)
 

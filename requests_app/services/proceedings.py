@@ -1,8 +1,8 @@
 """行政复议, 行政诉讼 and 投诉举报 linked to a case (DOMAIN.md §3; issue 5).
 
 Reviews and lawsuits are actions on their case: each service runs through the case executor
-(``services.cases._perform``: lock, permission, one history event, clock refresh, in one
-transaction) and writes the linked record inside it. The periods come from
+(``services.cases.case_perform_action``: lock, permission, one history event, clock refresh,
+in one transaction) and writes the linked record inside it. The periods come from
 ``requests_app.proceedings_rules`` with the agency's calendar; the agency's own deadlines
 (the 答复 period of a review, the 举证 period of a lawsuit) are stored on the record with
 ``next_reminder_on`` for the sweep (``services.proceedings_sweep``).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from requests_app.calendars import calendar_for_agency
@@ -40,7 +41,7 @@ from requests_app.models import (
     Review,
     ReviewDecision,
 )
-from requests_app.permissions import caseworker_of
+from requests_app.permissions import caseworker_of, is_staff_member
 from requests_app.proceedings_rules import (
     ProceedingsRuleError,
     lawsuit_defense_due,
@@ -49,8 +50,13 @@ from requests_app.proceedings_rules import (
     review_decision_due,
     review_law_for,
 )
-from requests_app.services.cases import _perform, actor_label, case_reopen
-from requests_app.services.errors import ActionForbidden, InvalidInput, TransitionRefused
+from requests_app.services.cases import actor_label, case_perform_action, case_reopen
+from requests_app.services.errors import (
+    ActionForbidden,
+    ConcurrentChange,
+    InvalidInput,
+    TransitionRefused,
+)
 
 # Decisions that, by default, order the agency to reply again (the office may say otherwise).
 REVIEW_ORDERS_NEW_REPLY = frozenset({ReviewDecision.REVOKED, ReviewDecision.ORDERED_TO_PERFORM})
@@ -110,7 +116,7 @@ def _reminder_start(due: dt.date | None, deadline: str, agency: Agency) -> dt.da
 def _perform_on(
     case: Case, *, actor, kind: str, apply, effective_at, expected_version, data, reason=""
 ):
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=kind,
@@ -731,10 +737,104 @@ def may_receive_complaints(user, office: Agency) -> bool:
     return worker.agency_id == office.pk
 
 
-def _complaint_event(complaint: Complaint, *, actor, kind: str, at, data: dict, reason="") -> None:
+def complaint_office(complaint: Complaint) -> Agency | None:
+    """The office that deals with a complaint: the one that received it, else the complained-of
+    agency's parent (上一级行政机关)."""
+    return complaint.received_by or complaint.agency.parent
+
+
+def may_handle_complaint(user, complaint: Complaint) -> bool:
+    """May ``user`` record how ``complaint`` was dealt with (``complaint_handle``)?"""
+    office = complaint_office(complaint)
+    return office is not None and may_receive_complaints(user, office)
+
+
+def _is_staff(user) -> bool:
+    return bool(user and user.is_active and is_staff_member(user))
+
+
+def complaint_receiving_offices(user) -> list[Agency]:
+    """The offices ``user`` may record complaints for (``may_receive_complaints``) that
+    supervise at least one agency: one with agencies under it, or a government's office."""
+    if not _is_staff(user):
+        return []
+    worker = caseworker_of(user)
+    if user.is_superuser:
+        scope = Agency.objects.all()
+    elif not may_receive_complaints(user, worker.agency):
+        return []  # a registrar or an auditor records for no office
+    else:
+        scope = Agency.objects.subtree(worker.agency)
+    parents = set(scope.filter(parent__isnull=False).values_list("parent_id", flat=True))
+    return [
+        office
+        for office in scope.select_related("parent").order_by("path")
+        if may_receive_complaints(user, office)
+        and (office.pk in parents or (office.kind == AgencyKind.OFFICE and office.parent_id))
+    ]
+
+
+def may_record_complaints(user) -> bool:
+    """Whether ``complaint_receiving_offices(user)`` has any, in at most one query (the
+    admin asks on every page, for the 投诉举报 add link): the user's own agency is among
+    its offices whenever any is."""
+    if not _is_staff(user):
+        return False
+    if user.is_superuser:
+        return Agency.objects.filter(parent__isnull=False).exists()
+    agency = caseworker_of(user).agency
+    if not may_receive_complaints(user, agency):
+        return False
+    if agency.kind == AgencyKind.OFFICE and agency.parent_id:
+        return True
+    return Agency.objects.filter(parent=agency).exists()
+
+
+def complaint_subjects(offices: list[Agency]) -> list[Agency]:
+    """The agencies one of ``offices`` ``supervises`` (Arts 47, 51), in tree order: those
+    under an office, and for a government's office those under its government (the service's
+    rule itself, asked of the agencies within reach)."""
+    governments = {
+        office.parent.path
+        for office in offices
+        if office.kind == AgencyKind.OFFICE and office.parent_id
+    }
+    roots: list[str] = []
+    for root in sorted({*(office.path for office in offices), *governments}):
+        if not any(root.startswith(kept) for kept in roots):
+            roots.append(root)
+    if not roots:
+        return []
+    reach = Q()
+    for root in roots:
+        reach |= Q(path__startswith=root)
+    return [
+        agency
+        for agency in Agency.objects.filter(reach).order_by("path")
+        if any(supervises(office, agency) for office in offices)
+    ]
+
+
+def _complaint_event(
+    complaint: Complaint,
+    *,
+    actor,
+    kind: str,
+    at,
+    data: dict,
+    reason="",
+    expected_version: int | None = None,
+) -> None:
+    """The event on the complaint's case (none without one), the case locked; with
+    ``expected_version`` the case must still be at that version."""
     if complaint.case_id is None:
         return
-    case = Case.objects.only("pk", "state").get(pk=complaint.case_id)
+    case = Case.objects.select_for_update().only("pk", "state", "version").get(pk=complaint.case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConcurrentChange(
+            "该申请已被他人修改，请刷新后重试。",
+            "The case was changed by someone else; reload and try again.",
+        )
     CaseEvent.objects.create(
         case=case,
         kind=kind,
@@ -759,6 +859,7 @@ def complaint_receive(
     summary: str = "",
     case: Case | int | None = None,
     effective_at=None,
+    expected_version: int | None = None,
 ) -> Complaint:
     """A supervising office receives a 投诉 or 举报 about ``agency`` (Arts 47, 51), optionally
     about one of its cases (which then gets a ``complaint_received`` event). Counted in the
@@ -821,6 +922,7 @@ def complaint_receive(
             at=_moment(filed_on, effective_at),
             data={"filed_on": _iso(filed_on), "kind": kind, "received_by": received_by.name},
             reason=complaint.summary,
+            expected_version=expected_version,
         )
     return complaint
 
@@ -833,11 +935,12 @@ def complaint_handle(
     result: str,
     is_substantiated: bool | None = None,
     effective_at=None,
+    expected_version: int | None = None,
 ) -> Complaint:
     """Record how the supervising office dealt with the complaint and its result (Art 47:
-    督促整改, 通报批评, a 处分 proposal…). Once."""
-    office = complaint.received_by or complaint.agency.parent
-    if office is None or not may_receive_complaints(actor, office):
+    督促整改, 通报批评, a 处分 proposal…). Once. With ``expected_version``, the complaint's case
+    must still be at that version (a stale screen gets ConcurrentChange)."""
+    if not may_handle_complaint(actor, complaint):
         raise ActionForbidden("您无权处理该投诉举报。", "You may not handle this complaint.")
     if not (result or "").strip():
         raise InvalidInput("请填写处理结果。", "Give the result.", fields={"result": ["required"]})
@@ -863,5 +966,6 @@ def complaint_handle(
             at=_moment(handled_on, effective_at),
             data={"handled_on": _iso(handled_on), "is_substantiated": is_substantiated},
             reason=locked.result,
+            expected_version=expected_version,
         )
     return locked

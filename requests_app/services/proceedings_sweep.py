@@ -121,7 +121,7 @@ def _process(deadline: str, records: list, today: dt.date, totals: dict) -> None
                 data={**action.as_dict(), f"{name}_id": record.pk},
             )
         next_on[next_action_date((a.on for a in actions), today)].append(record.pk)
-    totals["notifications"] += notices.save(totals)
+    notices.save(totals, count_zero=True)
     next_dates_save(model, "next_reminder_on", next_on)
 
 

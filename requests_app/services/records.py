@@ -1,6 +1,6 @@
 """Records and their review: upload, page decisions, regions, suggestions, the release copy,
 the reading room. Each action is one function, one transaction, one ``CaseEvent``
-(``services.cases._perform``); the PDF work is the pure ``redaction`` package.
+(``services.cases.case_perform_action``); the PDF work is the pure ``redaction`` package.
 
 - A change to the review while the reply is approved sends the case back for approval
   (``Case.return_for_approval``) in the same step: the approved release no longer stands.
@@ -52,7 +52,7 @@ from requests_app.review import (
     review_fingerprint,
     review_summary,
 )
-from requests_app.services.cases import _perform, _required
+from requests_app.services.cases import _required, case_perform_action
 from requests_app.services.errors import (
     ActionForbidden,
     DuplicateRecord,
@@ -82,7 +82,7 @@ FOOTER = "申请编号 {tracking_number} 第 {{page}} 页 共 {{pages}} 页"
 
 # --- the common step -----------------------------------------------------------------------
 def _check_allowed(actor, kind: str, case: Case) -> None:
-    """The role check ``_perform`` makes, done early so that no file work is wasted."""
+    """The role check ``case_perform_action`` makes, done early so that no file work is wasted."""
     if actor is not None and not can_act(actor, kind, case):
         raise ActionForbidden(
             f"您无权对该申请执行“{EventKind(kind).label}”。",
@@ -100,7 +100,7 @@ def _review_step(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Case:
-    """``_perform`` for a change to the review: refused once the reply is served; an
+    """``case_perform_action`` for a change to the review: refused once the reply is served; an
     approved reply goes back for approval in the same step."""
 
     def run(locked: Case) -> None:
@@ -115,7 +115,7 @@ def _review_step(
             locked.return_for_approval()
             data["returned_for_approval"] = True
 
-    return _perform(
+    return case_perform_action(
         case=case,
         actor=actor,
         kind=kind,
@@ -839,7 +839,7 @@ def release_publish(
             )
         )
 
-    _perform(
+    case_perform_action(
         case=release.case,
         actor=actor,
         kind=EventKind.RELEASE_PUBLISHED,
@@ -868,7 +868,7 @@ def publication_withdraw(
         row.unpublish_reason = reason[:500]
         row.save(update_fields=["is_active", "unpublished_at", "unpublish_reason"])
 
-    _perform(
+    case_perform_action(
         case=publication.case,
         actor=actor,
         kind=EventKind.RELEASE_UNPUBLISHED,

@@ -116,9 +116,10 @@ class ActionNotices:
             reason=subject,
         )
 
-    def save(self, totals: dict) -> int:
-        """Write the new notifications and, for each action with one, its event; count the
-        events by kind in ``totals``. Returns the number of new notifications."""
+    def save(self, totals: dict, *, count_zero: bool = False) -> None:
+        """Write the new notifications and, for each action with one, its event; count them
+        in ``totals`` (``notifications``, then the events by kind; a zero count of
+        notifications only with ``count_zero``)."""
         all_rows = [row for rows in self.rows_by_key.values() for row in rows]
         fresh = {row.dedup_key for row in notifications_create(all_rows)}
         new_events = [
@@ -128,9 +129,10 @@ class ActionNotices:
         ]
         if new_events:
             CaseEvent.objects.bulk_create(new_events)
+        if fresh or count_zero:
+            totals["notifications"] += len(fresh)
         for event in new_events:
             totals[str(event.kind)] += 1
-        return len(fresh)
 
 
 def next_dates_save(model, field: str, next_on: dict[dt.date | None, list[int]]) -> None:

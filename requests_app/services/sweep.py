@@ -67,6 +67,7 @@ from requests_app.clock import (
 from requests_app.models import Case, EventKind
 from requests_app.selectors import approvers_by_agency
 from requests_app.services import clock as clock_service
+from requests_app.services.enqueue import DEADLINES_PROCESS_BATCH_TASK, task_enqueue, task_producer
 from requests_app.services.errors import ServiceError
 from requests_app.services.reminders import (
     ActionNotices,
@@ -247,9 +248,7 @@ def _process_batch(cases: list[Case], today: dt.date, totals: dict) -> None:
                 agency_mailbox=True,
             )
     # One de-duplication query and one insert for the whole batch.
-    fresh = notices.save(totals)
-    if fresh:
-        totals["notifications"] += fresh
+    notices.save(totals)
 
     # Move each case to its next future action, grouped by date: a few UPDATEs per batch.
     by_next: dict[dt.date | None, list[int]] = defaultdict(list)
@@ -292,14 +291,14 @@ def deadlines_dispatch(
     case_ids: Sequence[int], *, today: dt.date, batch_size: int = DISPATCH_SIZE, **options
 ) -> int:
     """Publish one ``deadlines_process_batch_task`` message per ``batch_size`` ids, over one
-    producer connection. ``options`` go to ``apply_async`` (e.g. ``queue``). Returns the number
-    of messages. A broker error propagates: the cases stay due and the next sweep retries."""
-    from requests_app.tasks import deadlines_process_batch_task
-
+    producer connection. ``options`` go to Celery's ``send_task`` (e.g. ``queue``). Returns the
+    number of messages. A broker error propagates: the cases stay due and the next sweep
+    retries."""
     sent = 0
-    with deadlines_process_batch_task.app.producer_or_acquire() as producer:
+    with task_producer() as producer:
         for chunk in _chunks(case_ids, batch_size):
-            deadlines_process_batch_task.apply_async(
+            task_enqueue(
+                DEADLINES_PROCESS_BATCH_TASK,
                 args=(chunk, today.isoformat()),
                 # A short repr for logs and monitors (and no safe-repr of a thousand ids per message).
                 argsrepr=f"([{len(chunk)} ids {chunk[0]}..{chunk[-1]}], {today.isoformat()!r})",
