@@ -51,7 +51,9 @@ from requests_app.choices import (
     CONCLUDED_STATES,
     OPEN_STATES,
     REPLY_RUNNING_STATES,
+    ConsulteeKind,
     EventKind,
+    Timeliness,
 )
 from requests_app.choices import CaseState as S
 from requests_app.deadlines import ONE_DAY, WorkCalendar
@@ -121,7 +123,7 @@ RULE_SETS: tuple[RuleSet, ...] = (
         max_extension_days=15,
         supplement_notice_days=None,
         supplement_restarts_clock=False,
-        excluded_consultee_kinds=frozenset({"third_party"}),
+        excluded_consultee_kinds=frozenset({ConsulteeKind.THIRD_PARTY.value}),
         consultation_days=15,
         fee_days=20,
         articles={
@@ -139,7 +141,9 @@ RULE_SETS: tuple[RuleSet, ...] = (
         max_extension_days=20,
         supplement_notice_days=7,
         supplement_restarts_clock=True,
-        excluded_consultee_kinds=frozenset({"third_party", "agency"}),
+        excluded_consultee_kinds=frozenset(
+            {ConsulteeKind.THIRD_PARTY.value, ConsulteeKind.AGENCY.value}
+        ),
         consultation_days=15,
         fee_days=20,
         articles={
@@ -416,7 +420,7 @@ def replay_history(
             sent = event.date("sent_on")
             facts.consultations.append(
                 Consultation(
-                    kind=event.data.get("consultee_kind") or "third_party",
+                    kind=event.data.get("consultee_kind") or ConsulteeKind.THIRD_PARTY.value,
                     consultee=event.data.get("consultee", ""),
                     sent=sent,
                     due=days.add(sent, rs.consultation_days),
@@ -557,7 +561,8 @@ def due_dates(facts: CaseFacts, rules: ClockRules, days: DayCount) -> DueDates:
     """The reply deadline and the others: the 补正 notice (Art 30, 7 days from R), the
     applicant's 补正 period, the last fee notice's and the last consultation's deadlines."""
     rs = facts.rule_set
-    reply = reply_deadline(facts, rules, days)  # first: a strict calendar raises in this order
+    # The reply deadline first: a strict calendar then reports the same unknown year as ever.
+    reply = reply_deadline(facts, rules, days)
     supplement_notice_due = None
     if rs.supplement_notice_days is not None:
         supplement_notice_due = days.add(
@@ -617,9 +622,10 @@ def timeliness_of(
         return "", 0
     reply_due = dates.reply.due_on
     if reply_due is None or concluded_on <= reply_due:
-        return ("extended" if dates.reply.extension_days else "on_time"), 0
+        on_time = Timeliness.EXTENDED if dates.reply.extension_days else Timeliness.ON_TIME
+        return on_time.value, 0
     days.note_span(reply_due, concluded_on)
-    return "late", days.calendar.count_working_days(reply_due, concluded_on)
+    return Timeliness.LATE.value, days.calendar.count_working_days(reply_due, concluded_on)
 
 
 def sweep_actions(
