@@ -371,11 +371,13 @@ def _case_tallies(
         relevant |= measure_q(measure, period)
     for q in extra.values():
         relevant |= q
-    aggregates = {str(m): Count("pk", filter=measure_q(m, period)) for m in measures}
-    aggregates.update({f"extra:{name}": Count("pk", filter=q) for name, q in extra.items()})
+    # COUNT(agency_id), not COUNT(id): agency_id is never null and is in the index of the
+    # counted columns, so PostgreSQL can answer from that index alone.
+    aggregates = {str(m): Count("agency", filter=measure_q(m, period)) for m in measures}
+    aggregates.update({f"extra:{name}": Count("agency", filter=q) for name, q in extra.items()})
     if diagnose:
         concluded = measure_q(Measure.CONCLUDED, period)
-        aggregates["no_receipt"] = Count("pk", filter=concluded & Q(received_on__isnull=True))
+        aggregates["no_receipt"] = Count("agency", filter=concluded & Q(received_on__isnull=True))
         aggregates["before_receipt"] = Count(
             "pk", filter=concluded & Q(received_on__gt=F("concluded_on"))
         )
