@@ -31,7 +31,11 @@ from .display import SERVICE_METHODS
 
 
 def _outcome_choices(allowed) -> list[tuple[str, str]]:
-    return [(value, label) for value, label in Outcome.choices if value in allowed]
+    """The outcomes, after an empty first choice: no outcome is chosen for the caseworker
+    (the field is required, so a form sent without one is refused on the field)."""
+    return [("", "—— 请选择 ——")] + [
+        (value, label) for value, label in Outcome.choices if value in allowed
+    ]
 
 
 def _date_field(label: str, **kwargs) -> forms.DateField:
