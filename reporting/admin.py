@@ -94,7 +94,7 @@ class GenerateForm(forms.Form):
         self.fields["agency"].queryset = agencies
         self.fields["agency"].label_from_instance = lambda a: "　" * a.depth + a.name
         self.fields["format"].choices = [("", "按年度适用的格式")] + [
-            (code, f"{fmt.title}（{code}）") for code, fmt in FORMATS.items()
+            (code, fmt.title) for code, fmt in FORMATS.items()
         ]
 
     def inputs(self) -> dict:

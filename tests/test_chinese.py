@@ -1,15 +1,25 @@
 """Chinese everywhere a caseworker or an applicant reads (issue 11 §4): the admin's language
 rule, labels instead of codes, dates instead of timestamps, 避头尾 in letters, Chinese --help."""
 
+import ast
+import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
+from requests_app.admin.display import DATA_LABELS, event_rows, is_hidden_data_key
 from requests_app.choices import CaseState, Channel
+from requests_app.clock import REMIND, Action
+from requests_app.models import CaseEvent, EventKind, Notification, NotificationKind
+from requests_app.services.notifications import APPLICANT_KINDS
 from tests.factories import case_in_state
 
 S = CaseState
+NOW = dt.date(2026, 12, 4)
 
 
 # --- the language rule --------------------------------------------------------------------
@@ -98,3 +108,105 @@ def test_no_outcome_is_chosen_for_the_caseworker(client, office, approver, actio
     assert response.context["form"].errors == {"outcome": ["该字段是必填项。"]}
     case.refresh_from_db()
     assert (case.state, case.version) == before
+
+
+# --- notification kinds -------------------------------------------------------------------
+def test_the_inbox_shows_the_kind_of_a_notification_in_chinese(client, approver):
+    Notification.objects.create(
+        dedup_key="test:escalation",
+        recipient=approver,
+        channel=Notification.Channel.INBOX,
+        kind=NotificationKind.DEADLINE_ESCALATION,
+        subject="【逾期】GK1 答复期限已于 2026-12-01 届满",
+        body="请督办。",
+    )
+    client.force_login(approver)
+    page = client.get(reverse("admin:requests_app_notification_changelist")).content.decode()
+    assert "逾期督办" in page
+    assert "deadline_escalation" not in page
+
+
+def test_every_kind_of_notification_the_services_write_has_a_label():
+    kinds = {NotificationKind(f"applicant_{kind}") for kind in APPLICANT_KINDS}
+    assert all(not re.search(r"[a-z]", str(kind.label)) for kind in kinds)
+    assert all(not re.search(r"[a-z]", str(label)) for _, label in NotificationKind.choices)
+
+
+# --- history rows -------------------------------------------------------------------------
+def _event(kind, data, reason=""):
+    now = timezone.now()
+    return CaseEvent(
+        kind=kind,
+        data=data,
+        reason=reason,
+        effective_at=now,
+        recorded_at=now,
+        actor_label="张伟",
+        from_state=S.PROCESSING,
+        to_state=S.PROCESSING,
+    )
+
+
+def test_a_history_row_shows_labels_and_no_internal_ids():
+    letter = _event(
+        EventKind.LETTER_ISSUED,
+        {
+            "kind": "supplement_notice",
+            "letter_id": 1,
+            "number": "安府公开〔2026〕1号",
+            "title": "补正告知书",
+        },
+    )
+    decided = _event(
+        EventKind.REVIEW_DECIDED,
+        {
+            "review_id": 4,
+            "decided_on": "2026-11-30",
+            "decision": "revoked",
+            "result": "corrected",
+            "orders_new_reply": True,
+        },
+    )
+    rows = event_rows([letter, decided])
+    assert rows[0]["data"] == [("文号", "安府公开〔2026〕1号"), ("文书标题", "补正告知书")]
+    assert rows[1]["data"] == [
+        ("决定/裁判日期", "2026-11-30"),
+        ("复议决定", "撤销"),
+        ("结果归类", "结果纠正"),
+        ("责令重新答复", "是"),
+    ]
+
+
+def _keys_written_by_the_services() -> set[str]:
+    """Every constant key of a ``data`` dict in requests_app/services (``data={...}``,
+    ``data = {...}``, ``data["k"] = …``, ``data.update({...})``)."""
+    keys: set[str] = set()
+
+    def constants(node):
+        return {k.value for k in node.keys if isinstance(k, ast.Constant)}
+
+    for path in (Path(settings.BASE_DIR) / "requests_app" / "services").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "data":
+                if isinstance(node.value, ast.Dict):
+                    keys |= constants(node.value)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                if any(getattr(t, "id", None) == "data" for t in node.targets):
+                    keys |= constants(node.value)
+            elif isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "data":
+                if isinstance(node.slice, ast.Constant) and isinstance(node.ctx, ast.Store):
+                    keys.add(node.slice.value)
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "update"
+                and getattr(node.func.value, "id", None) == "data"
+            ):
+                keys |= set().union(*(constants(a) for a in node.args if isinstance(a, ast.Dict)))
+    return keys
+
+
+def test_every_key_of_event_data_has_a_chinese_label_or_is_internal():
+    keys = _keys_written_by_the_services() | set(Action(REMIND, "reply", NOW, NOW, 1).as_dict())
+    assert {"letter_id", "number", "received_on", "review_id", "handled_on"} <= keys
+    unlabelled = {k for k in keys if k not in DATA_LABELS and not is_hidden_data_key(k)}
+    assert unlabelled == set()

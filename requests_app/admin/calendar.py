@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from requests_app.calendars import library_schedule
+from requests_app.calendars import LIBRARY_SOURCE, library_schedule
 from requests_app.models import Agency, CalendarDay, CalendarYear
 from requests_app.services.calendar import (
     calendar_day_delete,
@@ -133,10 +133,10 @@ class CalendarDayAdmin(CalendarWriteMixin, admin.ModelAdmin):
 
 class CalendarYearForm(forms.ModelForm):
     seed_from_library = forms.BooleanField(
-        label="从 holidays 库载入该年节假日与调休",
+        label="从内置节假日数据载入该年节假日与调休",
         required=False,
         initial=True,
-        help_text="国务院办公厅公布次年安排后，holidays 库更新即可直接载入；否则请先逐日录入后再保存本年度。",
+        help_text="国务院办公厅公布次年安排后，系统内置的节假日数据更新即可直接载入；否则请先逐日录入后再保存本年度。",
     )
 
     class Meta:
@@ -169,7 +169,13 @@ class CalendarYearAdmin(CalendarWriteMixin, admin.ModelAdmin):
         ).count()
 
     def get_readonly_fields(self, request, obj=None):
-        return ("year", "agency") if obj is not None else ()
+        return ("year", "scope") if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        # A loaded year: its year and scope (全国 or the agency) fixed, its source editable.
+        if obj is not None:
+            return ("year", "scope", "source")
+        return super().get_fields(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
@@ -188,12 +194,12 @@ class CalendarYearAdmin(CalendarWriteMixin, admin.ModelAdmin):
             found = library_schedule(obj.year)
             if found is None:
                 messages.warning(
-                    request, f"holidays 库尚无 {obj.year} 年安排，已按已录入的日期保存该年度。"
+                    request, f"内置节假日数据尚无 {obj.year} 年安排，已按已录入的日期保存该年度。"
                 )
             else:
                 holidays, days = found
                 workdays = {d: "调休上班" for d in days}
-                source = obj.source or "holidays library"
+                source = obj.source or LIBRARY_SOURCE
         result = calendar_year_load(
             year=obj.year,
             holidays=holidays,

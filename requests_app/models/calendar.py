@@ -53,10 +53,11 @@ class CalendarYear(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="calendar_years",
+        verbose_name=_("适用机关"),
     )
     year = models.PositiveSmallIntegerField(_("年份"))
     source = models.CharField(_("来源"), max_length=200, blank=True)
-    loaded_at = models.DateTimeField(auto_now_add=True)
+    loaded_at = models.DateTimeField(_("载入时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("已载入年度日历")

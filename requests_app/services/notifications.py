@@ -17,7 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from requests_app.models import Case, CaseEvent, EventKind, Notification
+from requests_app.models import Case, CaseEvent, EventKind, Notification, NotificationKind
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def case_event_notify(event: CaseEvent) -> list[Notification]:
                 case=case,
                 email=case.email,
                 channel=Notification.Channel.EMAIL,
-                kind=f"applicant_{event.kind}",
+                kind=NotificationKind(f"applicant_{event.kind}"),
                 subject=subject[:200],
                 body=body,
             )

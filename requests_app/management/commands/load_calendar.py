@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
-from requests_app.calendars import library_schedule
+from requests_app.calendars import LIBRARY_SOURCE, library_schedule
 from requests_app.choices import OPEN_STATES
 from requests_app.models import Agency, CalendarYear, Case
 from requests_app.services.calendar import KIND_ALIASES, calendar_year_load
@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 raise CommandError("a local calendar is loaded from a file (--file)")
             this_year = timezone.localdate().year
             wanted = options["years"] or range(FIRST_YEAR, this_year + 2)
-            schedule, source = {}, "holidays library"
+            schedule, source = {}, LIBRARY_SOURCE
             for year in wanted:
                 found = library_schedule(year)
                 if found is None:
