@@ -3,6 +3,8 @@ rule, labels instead of codes, dates instead of timestamps, 避头尾 in letters
 
 import ast
 import datetime as dt
+import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -10,13 +12,15 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework import serializers as drf_serializers
 
 from requests_app.admin.display import DATA_LABELS, event_rows, is_hidden_data_key
+from requests_app.api.errors import field_label
 from requests_app.choices import CaseState, Channel
 from requests_app.clock import REMIND, Action
 from requests_app.models import CaseEvent, EventKind, Notification, NotificationKind
 from requests_app.services.notifications import APPLICANT_KINDS
-from tests.factories import case_in_state
+from tests.factories import application_fields, case_in_state
 
 S = CaseState
 NOW = dt.date(2026, 12, 4)
@@ -209,4 +213,42 @@ def test_every_key_of_event_data_has_a_chinese_label_or_is_internal():
     keys = _keys_written_by_the_services() | set(Action(REMIND, "reply", NOW, NOW, 1).as_dict())
     assert {"letter_id", "number", "received_on", "review_id", "handled_on"} <= keys
     unlabelled = {k for k in keys if k not in DATA_LABELS and not is_hidden_data_key(k)}
+    assert unlabelled == set()
+
+
+# --- the API's error summary --------------------------------------------------------------
+def test_the_api_error_summary_names_the_fields_in_chinese(client, office):
+    body = {**application_fields(), "agency": office.code}
+    body.update(applicant_type="martian", id_type="tattoo")
+    response = client.post("/api/v1/applications/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["message"] == "提交的数据有误：申请人类型、证件类型。"
+    assert response.json()["message_en"] == "Invalid input: applicant_type, id_type."
+    assert set(response.json()["fields"]) == {"applicant_type", "id_type"}
+
+
+def _input_serializers():
+    modules = [
+        "requests_app.api.serializers",
+        "requests_app.api.proceedings",
+        "requests_app.api.staff",
+        "requests_app.api.public",
+        "reporting.api",
+        "audit.api",
+    ]
+    for module in map(importlib.import_module, modules):
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, drf_serializers.BaseSerializer)
+                and "Input" in name
+                and value.__module__ == module.__name__
+            ):
+                yield value
+
+
+def test_every_input_of_the_api_has_a_chinese_label():
+    names = {name for serializer in _input_serializers() for name in serializer().fields}
+    assert {"applicant_type", "expected_version", "year", "items"} <= names
+    unlabelled = {name for name in names if re.search(r"[A-Za-z]", field_label(name))}
     assert unlabelled == set()
