@@ -5,6 +5,7 @@ import ast
 import datetime as dt
 import importlib
 import inspect
+import io
 import re
 from pathlib import Path
 
@@ -252,3 +253,21 @@ def test_every_input_of_the_api_has_a_chinese_label():
     assert {"applicant_type", "expected_version", "year", "items"} <= names
     unlabelled = {name for name in names if re.search(r"[A-Za-z]", field_label(name))}
     assert unlabelled == set()
+
+
+# --- the annual report's exports ----------------------------------------------------------
+def test_the_report_export_gives_the_cutoff_as_a_date(tree):
+    from openpyxl import load_workbook
+
+    from reporting.exporters import cutoff_label, document_from_report, export
+    from reporting.services import report_generate
+
+    report = report_generate(agency=tree["office"], year=2025, include_descendants=False)
+    document = document_from_report(report)
+    assert document["cutoff"] == "2025-12-31T23:59:59.999999+08:00"  # the JSON keeps it exact
+    page = export(document, "html").decode()
+    assert "<p>统计截止时间：2025年12月31日；" in page
+    assert "T23:59" not in page
+    sheet = load_workbook(io.BytesIO(export(document, "xlsx"))).active
+    assert sheet.cell(2, 1).value.startswith("统计截止时间：2025年12月31日　格式：")
+    assert cutoff_label("2026-06-30T18:00:00+08:00") == "2026年6月30日 18:00"
