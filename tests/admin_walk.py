@@ -38,7 +38,7 @@ DATA_PATTERNS = [
 # to hold (Django's own Chinese: "按住 Control 键或 Mac 上的 Command 键"), and the switch that
 # offers English to whoever wants it (written in English on purpose).
 ALLOWED_WORDS = frozenset(
-    {"PDF", "DOCX", "XLSX", "CSV", "JSON", "pdf", "docx", "xlsx", "csv", "json"}
+    {"PDF", "DOCX", "XLSX", "CSV", "JSON", "HTML", "pdf", "docx", "xlsx", "csv", "json"}
     | {"Control", "Command", "Mac", "LDAP"}
     | {"English"}
 )
@@ -142,6 +142,8 @@ def admin_links(base_url: str, links: list[str]) -> list[str]:
 
 
 ID = re.compile(r"/\d+(?=/)")
+# A report's cells (``…/cell/<row>/<column>/``) are one kind of page.
+CELL = re.compile(r"/cell/[^/]+/[^/]+/$")
 
 
 def page_shapes(url: str) -> set[str]:
@@ -150,6 +152,6 @@ def page_shapes(url: str) -> set[str]:
     name — ``/admin/x/<id>/change/``, ``/admin/x/?state`` — so that a walk reads each
     parameter once, not every combination of them."""
     parts = urlsplit(url)
-    path = ID.sub("/<id>", parts.path)
+    path = CELL.sub("/cell/<row>/<column>/", ID.sub("/<id>", parts.path))
     names = {pair.split("=")[0] for pair in parts.query.split("&") if pair}
     return {f"{path}?{name}" for name in names} or {path}

@@ -19,7 +19,9 @@ from django.contrib.auth.hashers import get_hashers
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
+from reporting.services import report_generate
 from requests_app.admin.display import DATA_LABELS
 from requests_app.models import Agency, Case, Letter
 from tests.admin_walk import Reader, admin_links, page_shapes, read_page
@@ -46,6 +48,11 @@ def demo(django_db_setup, django_db_blocker):
         atomic.__enter__()
         try:
             call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+            # This year's annual reports of the city and of its office, so that the report
+            # pages (tables, checks, the text sections' form) are walked too.
+            year = timezone.localdate().year
+            for code in ("anshun", "anshun-gov-office"):
+                report_generate(agency=Agency.objects.get(code=code), year=year)
             yield
         finally:
             transaction.set_rollback(True)
@@ -85,8 +92,10 @@ def walk(client: Client, reader: Reader, *, every_case: bool):
         if response.status_code != 200:
             broken.append(f"{url} ({response.status_code}, linked from {referrer})")
             continue
-        if not response.get("Content-Type", "").startswith("text/html"):
-            continue  # a download (a letter's PDF, a report's spreadsheet)
+        if not response.get("Content-Type", "").startswith("text/html") or response.get(
+            "Content-Disposition", ""
+        ).startswith("attachment"):
+            continue  # a download (a letter's PDF, a report's export)
         pages += 1
         visited.append(url)
         texts, links = read_page(response.content.decode())
