@@ -19,6 +19,7 @@ from requests_app.admin.display import DATA_LABELS, event_rows, is_hidden_data_k
 from requests_app.api.errors import field_label
 from requests_app.choices import CaseState, Channel
 from requests_app.clock import REMIND, Action
+from requests_app.letters.render import NOT_AT_LINE_END, NOT_AT_LINE_START, break_lines
 from requests_app.models import CaseEvent, EventKind, Notification, NotificationKind
 from requests_app.services.notifications import APPLICANT_KINDS
 from tests.factories import application_fields, case_in_state
@@ -271,3 +272,58 @@ def test_the_report_export_gives_the_cutoff_as_a_date(tree):
     sheet = load_workbook(io.BytesIO(export(document, "xlsx"))).active
     assert sheet.cell(2, 1).value.startswith("统计截止时间：2025年12月31日　格式：")
     assert cutoff_label("2026-06-30T18:00:00+08:00") == "2026年6月30日 18:00"
+
+
+# --- 避头尾 in the letters ------------------------------------------------------------------
+def test_break_lines_never_starts_a_line_with_closing_punctuation():
+    def width(_line):
+        return 10.0
+
+    def one(_char):
+        return 1.0
+
+    # Ten characters fit: the comma would be the eleventh, so "十" moves down with it.
+    assert break_lines("一二三四五六七八九十，甲乙", width, one) == [
+        "一二三四五六七八九",
+        "十，甲乙",
+    ]
+    # Two closing marks in a row, and an opening mark that would end a line.
+    assert break_lines("一二三四五六七八九十。”乙", width, one) == ["一二三四五六七八九", "十。”乙"]
+    assert break_lines("一二三四五六七八九《十》", width, one) == ["一二三四五六七八九", "《十》"]
+    # A number is kept whole.
+    assert break_lines("一二三四五六七2026年", width, one) == ["一二三四五六七", "2026年"]
+
+
+def test_a_reply_letter_has_no_line_starting_with_closing_punctuation():
+    from pypdf import PdfReader
+
+    from requests_app.letters.render import render_pdf
+
+    # Whatever the font's widths, one of these offsets puts "，" (and "。”", and "《") at a
+    # line's end.
+    paragraphs = [
+        "经查" + "一" * k + "，二" + "三" * k + "。”" + "四" * k + "《五》" for k in range(20, 36)
+    ]
+    content = {
+        "letterhead": "安顺市人民政府办公室",
+        "title": "政府信息公开申请答复书",
+        "number": "安府公开〔2026〕1号",
+        "addressee": "张三",
+        "paragraphs": paragraphs,
+        "legal_basis": "",
+        "remedies": "",
+        "tracking_number": "GK20261204ABCDEF",
+        "signature": "安顺市人民政府办公室",
+        "date": "2026年12月4日",
+        "contact_block": "",
+    }
+    reader = PdfReader(io.BytesIO(render_pdf(content)))
+    lines = [line.strip() for page in reader.pages for line in page.extract_text().split("\n")]
+    body = [
+        line
+        for line in lines
+        if line.startswith(("经查", "一", "二", "三", "四", "，", "。", "”", "《", "五"))
+    ]
+    assert len(body) > 2 * len(paragraphs)  # the paragraphs did wrap
+    assert [line for line in body if line[0] in NOT_AT_LINE_START] == []
+    assert [line for line in body if line[-1] in NOT_AT_LINE_END] == []
