@@ -327,3 +327,21 @@ def test_a_reply_letter_has_no_line_starting_with_closing_punctuation():
     assert len(body) > 2 * len(paragraphs)  # the paragraphs did wrap
     assert [line for line in body if line[0] in NOT_AT_LINE_START] == []
     assert [line for line in body if line[-1] in NOT_AT_LINE_END] == []
+
+
+# --- the commands' --help -------------------------------------------------------------------
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("name", ["import_cases", "annual_report"])
+def test_command_help_is_chinese_first(name):
+    from django.core.management import load_command_class
+
+    app = "reporting" if name == "annual_report" else "requests_app"
+    parser = load_command_class(app, name).create_parser("manage.py", name)
+    text = parser.format_help()
+    assert text.startswith("用法 / usage: manage.py " + name)
+    assert CJK.match(parser.description)
+    helps = {action.dest: action.help for action in parser._actions if action.help}
+    assert {dest for dest, help in helps.items() if not CJK.match(help)} == set()
+    assert "选项 / options:" in text and "options:\n" not in text.replace("选项 / options:\n", "")
