@@ -345,3 +345,10 @@ def test_command_help_is_chinese_first(name):
     helps = {action.dest: action.help for action in parser._actions if action.help}
     assert {dest for dest, help in helps.items() if not CJK.match(help)} == set()
     assert "选项 / options:" in text and "options:\n" not in text.replace("选项 / options:\n", "")
+
+
+def test_the_admin_header_offers_the_language_switch(client, handler):
+    client.force_login(handler)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert f'<form id="language-switch" action="{reverse("set_language")}"' in page
+    assert 'name="language" value="en"' in page
