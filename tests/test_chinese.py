@@ -352,3 +352,29 @@ def test_the_admin_header_offers_the_language_switch(client, handler):
     page = client.get(reverse("admin:index")).content.decode()
     assert f'<form id="language-switch" action="{reverse("set_language")}"' in page
     assert 'name="language" value="en"' in page
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        (
+            "calendar changed: national 2025 schedule loaded from 国务院办公厅通知",
+            "节假日安排变更：全国：载入 2025 年节假日安排（来源：国务院办公厅通知）",
+        ),
+        (
+            "calendar changed: national 2024-10-21 holiday 临时休假",
+            "节假日安排变更：全国：2024-10-21 设为法定节假日（休息） 临时休假",
+        ),
+        (
+            "calendar changed: xixiu 2024-10-21 workday removed",
+            "节假日安排变更：西秀区人民政府：删除 2024-10-21 的调休上班日",
+        ),
+        (
+            "calendar changed: national 2027 schedule removed",
+            "节假日安排变更：全国：删除 2027 年节假日安排",
+        ),
+    ],
+)
+def test_a_calendar_change_in_the_history_is_said_in_chinese(tree, reason, shown):
+    event = _event(EventKind.DUE_CHANGED, {"field": "reply_due_on"}, reason=reason)
+    assert event_rows([event])[0]["reason"] == shown

@@ -6,6 +6,7 @@ Pure functions over values and the stored JSON; the templates only lay them out.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -202,13 +203,46 @@ def data_value(key: str, value: Any) -> str:
     return str(value)
 
 
+# What services.calendar records as a clock change's reason ("calendar changed: <scope>
+# <what>", scope "national" or an agency's code), said in Chinese.
+CALENDAR_CHANGES = [
+    (re.compile(r"^(\d{4}) schedule loaded from (.+)$"), "载入 {0} 年节假日安排（来源：{1}）"),
+    (re.compile(r"^(\d{4}) schedule removed$"), "删除 {0} 年节假日安排"),
+    (re.compile(r"^(\d{4}-\d{2}-\d{2}) (holiday|workday) removed$"), "删除 {0} 的{1}"),
+    (re.compile(r"^(\d{4}-\d{2}-\d{2}) (holiday|workday) ?(.*)$"), "{0} 设为{1} {2}"),
+]
+
+
+def calendar_change_text(text: str) -> str:
+    scope, _, what = text.partition(" ")
+    if scope == "national":
+        where = "全国"
+    else:
+        from requests_app.models import Agency
+
+        where = Agency.objects.filter(code=scope).values_list("name", flat=True).first() or scope
+    for pattern, template in CALENDAR_CHANGES:
+        match = pattern.match(what)
+        if match:
+            from requests_app.models import CalendarDay
+
+            parts = [
+                _choice_label(CalendarDay.Kind, part) if part in CalendarDay.Kind.values else part
+                for part in match.groups()
+            ]
+            return f"{where}：" + template.format(*parts).strip()
+    return text
+
+
 def _reason(event) -> str:
     """The reason, with the action code a clock change records turned into its label."""
     if event.kind == EventKind.DUE_CHANGED:
         if event.reason in EventKind.values:
             return f"因“{EventKind(event.reason).label}”重新计算"
         if event.reason.startswith("calendar changed: "):
-            return "节假日安排变更：" + event.reason.removeprefix("calendar changed: ")
+            return "节假日安排变更：" + calendar_change_text(
+                event.reason.removeprefix("calendar changed: ")
+            )
     return event.reason
 
 
