@@ -171,3 +171,11 @@ def test_the_walk_catches_a_planted_english_word_and_a_raw_code(reader, monkeypa
     words = {(f.kind, f.word) for f in findings}
     assert ("English", "Dashboard") in words
     assert ("raw code", "received_on") in words
+
+
+def test_the_login_page_is_in_chinese_for_an_english_browser(reader):
+    response = Client().get("/admin/login/", headers={"accept-language": "en-US,en;q=0.9"})
+    texts, _links = read_page(response.content.decode())
+    assert response.status_code == 200
+    assert [str(f) for f in reader.findings("/admin/login/", texts)] == []
+    assert "登录" in " ".join(texts)
