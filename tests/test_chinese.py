@@ -378,3 +378,20 @@ def test_the_admin_header_offers_the_language_switch(client, handler):
 def test_a_calendar_change_in_the_history_is_said_in_chinese(tree, reason, shown):
     event = _event(EventKind.DUE_CHANGED, {"field": "reply_due_on"}, reason=reason)
     assert event_rows([event])[0]["reason"] == shown
+
+
+@pytest.mark.parametrize(
+    ("form_name", "field"), [("ReviewDecideForm", "decision"), ("LawsuitDecideForm", "judgment")]
+)
+def test_no_decision_or_judgment_is_chosen_for_the_office(office, approver, form_name, field):
+    from requests_app.admin import legal
+
+    case = case_in_state(S.REPLIED, agency=office, actor=approver)
+    form_class = getattr(legal, form_name)
+    # A browser submits a select's first option: it must be the empty one.
+    select = str(form_class(case=case, user=approver)[field])
+    assert re.search(r"<option[^>]*>", select).group(0) == '<option value="" selected>'
+    bound = form_class(
+        {"expected_version": case.version, "decided_on": "2026-12-01"}, case=case, user=approver
+    )
+    assert bound.errors[field] == ["该字段是必填项。"]

@@ -30,12 +30,14 @@ from requests_app.services.cases import MAX_EXTENSION_DAYS
 from .display import SERVICE_METHODS
 
 
+def choose_one(choices) -> list[tuple[str, str]]:
+    """``choices`` after an empty first choice: nothing is chosen for the caseworker (an
+    outcome, a decision), and a required field sent without a choice is refused."""
+    return [("", "—— 请选择 ——"), *choices]
+
+
 def _outcome_choices(allowed) -> list[tuple[str, str]]:
-    """The outcomes, after an empty first choice: no outcome is chosen for the caseworker
-    (the field is required, so a form sent without one is refused on the field)."""
-    return [("", "—— 请选择 ——")] + [
-        (value, label) for value, label in Outcome.choices if value in allowed
-    ]
+    return choose_one((value, label) for value, label in Outcome.choices if value in allowed)
 
 
 def _date_field(label: str, **kwargs) -> forms.DateField:
