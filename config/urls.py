@@ -14,6 +14,8 @@ urlpatterns = [
     *audit_admin_views.urls(),
     *audit_api.urls(),
     path("admin/", admin.site.urls),
+    # set_language: the admin's language switch (Chinese unless English is chosen there).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("requests_app.api.urls")),
     path("api/v1/staff/reports/", include("reporting.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

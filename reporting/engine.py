@@ -60,7 +60,16 @@ from django.db.models.sql.constants import SINGLE
 from requests_app.models import Agency, Case, Complaint, FeeNotice, Lawsuit, Review
 
 from .formats import FlatFormat, Format, TableFormat, format_for_year, get_format
-from .formats.base import APPLICANT_COLUMNS, RESULTS, TOTAL, Block, Measure, Row
+from .formats.base import (
+    APPLICANT_COLUMNS,
+    RESULTS,
+    TABLE3_COLUMN_LABELS,
+    TABLE4_COLUMN_LABELS,
+    TOTAL,
+    Block,
+    Measure,
+    Row,
+)
 
 CASE_MEASURES = (Measure.NEW, Measure.CARRIED_IN, Measure.CONCLUDED, Measure.CARRIED_OUT)
 
@@ -702,30 +711,31 @@ def _sum_check(name: str, total: int, parts: Iterable[tuple[str, int]], why: str
 def _table_checks(fmt: TableFormat, cells: dict) -> list[Check]:
     t3, t4 = cells["table3"], cells["table4"]
     checks = []
+    # Named by the tables' printed labels: the office reads these (the admin's report page).
     for col in fmt.columns:
         checks.append(
             _sum_check(
-                f"三(七)总计=各办理结果之和[{col}]",
+                f"三(七)总计=各办理结果之和（{TABLE3_COLUMN_LABELS[col]}）",
                 t3["concluded_total"][col],
-                [(r.key, t3[r.key][col]) for r in fmt.outcome_rows],
+                [(r.label, t3[r.key][col]) for r in fmt.outcome_rows],
                 "有已办结申请没有办理结果或结果不在格式中",
             )
         )
     for row in fmt.table3:
         checks.append(
             _sum_check(
-                f"总计=各申请人类型之和[{row.key}]",
+                f"总计=各申请人类型之和（{row.label}）",
                 t3[row.key][TOTAL],
-                [(col, t3[row.key][col]) for col in APPLICANT_COLUMNS],
+                [(TABLE3_COLUMN_LABELS[col], t3[row.key][col]) for col in APPLICANT_COLUMNS],
                 "有申请的申请人类型不在表列中",
             )
         )
     for block in fmt.table4:
         checks.append(
             _sum_check(
-                f"表四总计=各结果之和[{block.key}]",
+                f"表四总计=各结果之和（{block.label}）",
                 t4[block.key][TOTAL],
-                [(r, t4[block.key][r]) for r in RESULTS],
+                [(TABLE4_COLUMN_LABELS[r], t4[block.key][r]) for r in RESULTS],
                 "有复议或诉讼的结果不在表列中",
             )
         )
@@ -733,7 +743,10 @@ def _table_checks(fmt: TableFormat, cells: dict) -> list[Check]:
 
 
 def _flat_checks(fmt: FlatFormat, cells: dict) -> list[Check]:
-    return [_sum_check(s.why, cells[s.total], [(p, cells[p]) for p in s.parts]) for s in fmt.sums]
+    return [
+        _sum_check(s.why, cells[s.total], [(fmt.row(p).label, cells[p]) for p in s.parts])
+        for s in fmt.sums
+    ]
 
 
 # --- the rows behind a cell --------------------------------------------------------------------

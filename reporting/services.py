@@ -422,7 +422,7 @@ def case_changed_mark_stale(
 
     if event.kind == EventKind.CHANGED_AFTER_PUBLICATION:
         return []
-    reason = f"{EventKind(event.kind).label}（{event.kind}）"
+    reason = str(EventKind(event.kind).label)
     flagged = reports_mark_stale_for_case(case, reason=reason, before=before)
     if flagged:
         case_record_change_after_publication(

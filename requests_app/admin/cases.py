@@ -96,6 +96,12 @@ def action_label(action: str) -> str:
     return BUTTON_LABELS.get(action) or str(EventKind(action).label)
 
 
+def submit_label(label: str) -> str:
+    """The form's submit button: "确认" + the action, unless the action already says it
+    (确认接收, 确认缴费, 确定延迟答复期限 — never "确认确认接收")."""
+    return label if label.startswith(("确认", "确定")) else f"确认{label}"
+
+
 def available_actions(case: Case, user) -> list[str]:
     """Exactly the actions ``user`` may take on ``case`` now (``case_available_actions``), in
     the order of the buttons."""
@@ -568,6 +574,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             "title": f"{label}：{case.tracking_number}",
             "subtitle": None,
             "action_label": label,
+            "submit_label": submit_label(label),
             "form": form,
             "media": self.media + form.media,
             "change_url": reverse("admin:requests_app_case_change", args=[case.pk]),

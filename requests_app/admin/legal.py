@@ -44,7 +44,7 @@ from requests_app.services import fees as fee_services
 from requests_app.services import letters as letter_services
 from requests_app.services import proceedings as proceeding_services
 
-from .forms import ActionForm, _date_field
+from .forms import ActionForm, _date_field, choose_one
 
 YES, NO = "yes", "no"
 
@@ -146,7 +146,7 @@ def _tristate(value: str) -> bool | None:
 
 class ReviewDecideForm(LegalForm):
     decided_on = _today_field("决定日期")
-    decision = forms.ChoiceField(label="复议决定", choices=ReviewDecision.choices)
+    decision = forms.ChoiceField(label="复议决定", choices=choose_one(ReviewDecision.choices))
     orders_new_reply = forms.ChoiceField(label="重新答复", required=False, choices=())
     note = _text("说明", required=False, help_text="写入办理记录；重新办理时附在理由之后。")
     service_fields = ("decided_on", "decision", "note")
@@ -246,7 +246,7 @@ class LawsuitDefendForm(LegalForm):
 
 class LawsuitDecideForm(LegalForm):
     decided_on = _today_field("裁判日期")
-    judgment = forms.ChoiceField(label="裁判结果", choices=JudgmentKind.choices)
+    judgment = forms.ChoiceField(label="裁判结果", choices=choose_one(JudgmentKind.choices))
     orders_new_reply = forms.ChoiceField(label="重新答复", required=False, choices=())
     note = _text("说明", required=False)
     service_fields = ("decided_on", "judgment", "note")

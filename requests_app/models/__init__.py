@@ -3,7 +3,7 @@ from .calendar import CalendarDay, CalendarYear
 from .case import Case, IdempotencyRecord
 from .event import CaseEvent, EventKind
 from .letters import REPLY_KINDS, Letter, LetterKind, LetterSequence, LetterTemplate
-from .notification import Notification
+from .notification import Notification, NotificationKind
 from .proceedings import (
     JUDGMENT_ROLLUP,
     REVIEW_ROLLUP,
@@ -64,4 +64,5 @@ __all__ = [
     "EventKind",
     "IdempotencyRecord",
     "Notification",
+    "NotificationKind",
 ]

@@ -460,6 +460,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("幂等请求记录")
+        verbose_name_plural = _("幂等请求记录")
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")
         ]

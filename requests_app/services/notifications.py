@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app.clock import provisional_clause, provisional_years_of
-from requests_app.models import Case, CaseEvent, EventKind, Notification
+from requests_app.models import Case, CaseEvent, EventKind, Notification, NotificationKind
 from requests_app.services.enqueue import NOTIFICATIONS_SEND_TASK, task_enqueue
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def case_event_notify(event: CaseEvent) -> list[Notification]:
                 case=case,
                 email=case.email,
                 channel=Notification.Channel.EMAIL,
-                kind=f"applicant_{event.kind}",
+                kind=NotificationKind(f"applicant_{event.kind}"),
                 subject=subject[:200],
                 body=body,
             )
