@@ -89,7 +89,7 @@ def _strings_of(obj, top: bool = True) -> list[bytes]:
             data = [obj.read_raw_bytes()]
         return data + _strings_of(obj.stream_dict, top=False)
     if isinstance(obj, pikepdf.Dictionary):
-        return [bytes(str(key), "utf-8") for key in obj.keys()] + [
+        return [bytes(str(key), "utf-8") for key in obj] + [
             part for value in obj.values() for part in _strings_of(value, top=False)
         ]
     if isinstance(obj, pikepdf.Array):
