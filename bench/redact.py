@@ -14,6 +14,11 @@ tracemalloc would miss) is its own, alternating, best of 2 (``--quick``: 1):
 - release: ``build_release`` of every page with its three regions — render, paint, encode,
   labels and footer, write, hash.
 
+The text is black, so the engine renders those pages in grey (``redaction.render.is_grey``)
+while the floor renders RGB, as a viewer does; the same document with a red title line on
+every page (the colour path: RGB render and RGB JPEG) is measured too, once, and reported as
+``colour_ratio``.
+
 and once, a 50 MB PDF (50 pages of incompressible 1 MB images, generated) through what an
 upload does: ``sniff_file``, ``inspect`` and the SHA-256, streamed from disk
 (``upload_peak_mb``); and its reviewable copy, ``to_pdf`` (``review_peak_mb``).
@@ -47,7 +52,8 @@ FILLER = (
 )
 
 
-def make_pdf(path: str, pages: int) -> None:
+def make_pdf(path: str, pages: int, *, colour: bool = False) -> None:
+    """Black text on white; with ``colour``, each page's first line in red (a 红头)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
@@ -70,6 +76,8 @@ def make_pdf(path: str, pages: int) -> None:
             f"联系电话：1{3 + number % 7}{number % 10}{(number * 7919) % 100000000:08d}  地址：略"
         )
         for row, text in enumerate(lines):
+            red = 0.8 if colour and row == 0 else 0
+            canvas.setFillColorRGB(red, 0, 0)
             canvas.drawString(56, height - 64 - row * 22, text)
         canvas.showPage()
     canvas.save()
@@ -171,6 +179,45 @@ def run_child(step: str, *args) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def write_plan(source: str, pages: int, plan_path: str) -> str:
+    """Three regions a page, from ``suggest`` (the name, the ID number, the mobile)."""
+    from redaction import suggest
+
+    plan: dict[int, list] = {}
+    for item in suggest(source, NAMES):
+        plan.setdefault(item.page, []).extend(item.rects)
+    counts = sorted({len(regions) for regions in plan.values()})
+    if len(plan) != pages or counts != [3]:
+        sys.exit(f"expected 3 suggestions on each of {pages} pages, got {counts}")
+    with open(plan_path, "w") as f:
+        json.dump([{"index": i, "regions": plan[i]} for i in sorted(plan)], f)
+    return plan_path
+
+
+def measure(title: str, source: str, plan_path: str, out: str, dpi: int, rounds: int):
+    """Floor and release alternately, ``rounds`` times; the best of each and the peak."""
+    floors, releases = [], []
+    for _ in range(rounds):
+        floors.append(run_child("floor", source, dpi))
+        releases.append(run_child("release", source, plan_path, out, dpi))
+    floor = min(floors, key=lambda r: r["seconds"])
+    release = min(releases, key=lambda r: r["seconds"])
+    peak = max(r["peak_mb"] for r in releases)
+    print(f"{title}:")
+    for name, runs in (("floor", floors), ("release", releases)):
+        print(
+            f"  {name}: "
+            + ", ".join(f"{r['seconds']:.2f} s" for r in runs)
+            + f"; peak {max(r['peak_mb'] for r in runs):.0f} MB"
+        )
+    print(
+        f"  release copy: {release['pages']} pages, {release['bytes'] / 1e6:.1f} MB "
+        f"({release['bytes'] / release['pages'] / 1e3:.0f} kB a page); "
+        f"ratio {release['seconds'] / floor['seconds']:.2f}"
+    )
+    return floor, release, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="30 pages, one run each")
@@ -184,7 +231,6 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from redaction import suggest
     from redaction.release import DEFAULT_DPI
 
     dpi = options.dpi or DEFAULT_DPI
@@ -194,36 +240,20 @@ def main() -> None:
         source = os.path.join(workdir, "source.pdf")
         make_pdf(source, pages)
         started = time.perf_counter()
-        found = suggest(source, NAMES)
+        plan_path = write_plan(source, pages, os.path.join(workdir, "plan.json"))
         suggest_s = time.perf_counter() - started
-        plan: dict[int, list] = {}
-        for item in found:
-            plan.setdefault(item.page, []).extend(item.rects)
-        counts = sorted({len(regions) for regions in plan.values()})
-        if len(plan) != pages or counts != [3]:
-            sys.exit(f"expected 3 suggestions on each of {pages} pages, got {counts}")
-        plan_path = os.path.join(workdir, "plan.json")
-        with open(plan_path, "w") as f:
-            json.dump([{"index": i, "regions": plan[i]} for i in sorted(plan)], f)
         out = os.path.join(workdir, "release.pdf")
         print(f"source: {pages} pages, {os.path.getsize(source) / 1e6:.1f} MB; dpi {dpi}")
-        print(f"suggest: {len(found)} suggestions in {suggest_s:.2f} s")
-        floors, releases = [], []
-        for _ in range(rounds):
-            floors.append(run_child("floor", source, dpi))
-            releases.append(run_child("release", source, plan_path, out, dpi))
-        floor = min(floors, key=lambda r: r["seconds"])
-        release = min(releases, key=lambda r: r["seconds"])
-        peak = max(r["peak_mb"] for r in releases)
-        for name, runs in (("floor", floors), ("release", releases)):
-            print(
-                f"{name}: " + ", ".join(f"{r['seconds']:.2f} s" for r in runs) + f"; peak "
-                f"{max(r['peak_mb'] for r in runs):.0f} MB"
-            )
-        print(
-            f"release copy: {release['pages']} pages, {release['bytes'] / 1e6:.1f} MB "
-            f"({release['bytes'] / release['pages'] / 1e3:.0f} kB a page)"
+        print(f"suggest: {3 * pages} suggestions in {suggest_s:.2f} s")
+        floor, release, peak = measure("black text", source, plan_path, out, dpi, rounds)
+        coloured = os.path.join(workdir, "colour.pdf")
+        make_pdf(coloured, pages, colour=True)
+        colour_plan = write_plan(coloured, pages, os.path.join(workdir, "colour.json"))
+        colour_floor, colour_release, colour_peak = measure(
+            "red title line", coloured, colour_plan, out, dpi, 1
         )
+        peak = max(peak, colour_peak)
+        colour_ratio = colour_release["seconds"] / colour_floor["seconds"]
 
         big = os.path.join(workdir, "big.pdf")
         make_big_pdf(big, 50)
@@ -243,7 +273,7 @@ def main() -> None:
         f"RESULT ratio={ratio:.2f} release_s={release['seconds']:.2f} "
         f"floor_s={floor['seconds']:.2f} peak_mb={peak:.0f} "
         f"upload_peak_mb={upload['peak_mb']:.0f} review_peak_mb={review['peak_mb']:.0f} "
-        f"suggest_s={suggest_s:.2f} pages={pages} dpi={dpi}"
+        f"colour_ratio={colour_ratio:.2f} suggest_s={suggest_s:.2f} pages={pages} dpi={dpi}"
     )
 
 
