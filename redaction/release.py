@@ -240,14 +240,16 @@ def _picture(document, page: PagePlan, size, dpi) -> Image.Image:
         left, top = math.floor(x0 * scale_x), math.floor(y0 * scale_y)
         right = max(left, math.ceil(x1 * scale_x) - 1)
         bottom = max(top, math.ceil(y1 * scale_y) - 1)
-        paint.rectangle((left, top, right, bottom), fill=BOX_RGB if image.mode == "RGB" else 0)
+        paint.rectangle(
+            (left, top, right, bottom), fill=0 if image.mode == "L" else (*BOX_RGB, 255)
+        )
     return image
 
 
 def _jpeg(image: Image.Image) -> tuple[bytes, int, int, bool]:
     encoded = io.BytesIO()
     image.save(encoded, "JPEG", quality=JPEG_QUALITY)
-    return encoded.getvalue(), image.width, image.height, image.mode == "RGB"
+    return encoded.getvalue(), image.width, image.height, image.mode != "L"
 
 
 def _place_picture(

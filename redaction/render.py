@@ -27,7 +27,7 @@ def render_page(pdf_path: str, index: int, *, dpi: int = 96) -> bytes:
     if not 1 <= dpi <= MAX_RENDER_DPI:
         raise ValueError(f"dpi must be between 1 and {MAX_RENDER_DPI}")
     with PDFIUM_LOCK, open_pdfium(pdf_path, forms=True) as document:
-        image = render_pil(document, index, dpi=dpi)
+        image = render_pil(document, index, dpi=dpi).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
@@ -38,8 +38,8 @@ def render_pil(
 ):
     """Page ``index`` of an open document as a PIL image; caller holds the lock.
 
-    RGB; or, with ``grey_when_possible`` and a page with no colour (``is_grey``), L: PDFium
-    renders grey in a third of the time and the picture is a third of the size.
+    RGBX; or, with ``grey_when_possible`` and a page with no colour (``is_grey``), L: PDFium
+    renders grey in a third of the time.
     """
     count = len(document)
     if not 0 <= index < count:
@@ -47,13 +47,16 @@ def render_pil(
     page = document[index]
     try:
         grayscale = grey_when_possible and is_grey(page)
+        # Four bytes a pixel (RGBX) is PDFium's own layout: no conversion when rendering, and
+        # Pillow wraps the buffer without copying it; JPEG takes RGBX as it is.
         bitmap = page.render(
-            scale=dpi / 72, may_draw_forms=True, grayscale=grayscale, rev_byteorder=True
+            scale=dpi / 72,
+            may_draw_forms=True,
+            grayscale=grayscale,
+            rev_byteorder=True,
+            force_bitmap_format=pdfium_c.FPDFBitmap_Gray if grayscale else pdfium_c.FPDFBitmap_BGRx,
         )
-        image = bitmap.to_pil()
-        return (
-            image.convert("L" if grayscale else "RGB") if image.mode not in ("RGB", "L") else image
-        )
+        return bitmap.to_pil()
     finally:
         page.close()
 
