@@ -45,6 +45,7 @@ BOX_RGB = (0, 0, 0)
 LABEL_RGB = (1, 1, 1)
 LABEL_MAX_PT = 12
 LABEL_MIN_PT = 4
+LABEL_LEGIBLE_PT = 6.5
 LABEL_PAD_PT = 1.5
 FOOTER_PT = 9
 FOOTER_MIN_PT = 4
@@ -305,15 +306,20 @@ def _draw_box(canvas, rect, page_height, label: str, font: str) -> None:
 
 @functools.lru_cache(maxsize=4096)  # the same label in boxes of the same size, page after page
 def _fit(label: str, font: str, width: float, height: float) -> tuple[float, list[str]]:
-    """The largest size (LABEL_MAX_PT down to LABEL_MIN_PT) at which the label fits the box;
-    in a box too small even for that, one line at LABEL_MIN_PT, clipped by the box."""
-    size = min(LABEL_MAX_PT, height / 1.15)
-    while size >= LABEL_MIN_PT:
-        lines = _wrap(label, font, size, width)
-        if len(lines) * size * 1.15 <= height:
-            return size, lines
-        size -= 0.5
-    return LABEL_MIN_PT, [label]
+    """The largest size (LABEL_MAX_PT down) at which the label fits the box. Under
+    LABEL_LEGIBLE_PT the label is shortened to its first word (the article, "第十五条"); in a
+    box too small even for that, one line at LABEL_MIN_PT, clipped by the box."""
+    short = label.split()[0] if len(label.split()) > 1 else None
+    for text, smallest in ((label, LABEL_LEGIBLE_PT), (short, LABEL_MIN_PT), (label, LABEL_MIN_PT)):
+        if text is None:
+            continue
+        size = min(LABEL_MAX_PT, height / 1.15)
+        while size >= smallest:
+            lines = _wrap(text, font, size, width)
+            if len(lines) * size * 1.15 <= height:
+                return size, lines
+            size -= 0.5
+    return LABEL_MIN_PT, [short or label]
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:

@@ -441,3 +441,12 @@ def test_colour_is_kept_and_grey_pages_are_grey(tmp_path):
     r, g, b = red.getpixel((round(300 * red.width / 595.28), round(342 * red.width / 595.28)))
     assert r > 150 and g < 80 and b < 80
     assert_nowhere(out, ["张秘密"])
+
+
+def test_label_too_long_for_its_box_is_shortened_to_the_article(tmp_path, source):
+    out = tmp_path / "release.pdf"
+    plan = [PagePlan(0, regions=[Region((72, 400, 112, 414), PRIVACY)])]  # three characters
+    build_release(str(source), plan, str(out), footer=FOOTER)
+    [text] = pdftotext_pages(out)
+    assert "第十五条" in text
+    assert "个人隐私" not in text
