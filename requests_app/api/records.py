@@ -101,6 +101,15 @@ def _page(request, pk: int, record_id: int, index: int) -> RecordPage:
     return page
 
 
+def _valid(request, pk: int, serializer_class):
+    """The request's body, validated, once the case is known to be visible: a bad body is a
+    400 whatever record, page or suggestion the URL names."""
+    _visible_case(request, pk, with_history=False)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
 def _who(request) -> str:
     return request.user.get_username()
 
@@ -391,9 +400,8 @@ class RecordRemoveView(StaffView):
         responses={204: None, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int):
+        serializer = _valid(request, pk, ReasonInputSerializer)
         record = _record(request, pk, record_id)
-        serializer = ReasonInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.record_remove(record=record, actor=request.user, **serializer.validated_data)
         return Response(status=204)
 
@@ -473,9 +481,8 @@ class PageDecisionView(StaffView):
         responses={200: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int, index: int):
+        serializer = _valid(request, pk, PageDecisionInputSerializer)
         page = _page(request, pk, record_id, index)
-        serializer = PageDecisionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.page_decide(page=page, actor=request.user, **serializer.validated_data)
         return Response(_page_data(page))
 
@@ -494,9 +501,8 @@ class RegionCreateView(StaffView):
         responses={201: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int, index: int):
+        serializer = _valid(request, pk, RegionInputSerializer)
         page = _page(request, pk, record_id, index)
-        serializer = RegionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.region_add(page=page, actor=request.user, **serializer.validated_data)
         return Response(_page_data(page), status=201)
 
@@ -534,9 +540,8 @@ class SuggestView(StaffView):
         },
     )
     def post(self, request, pk: int, record_id: int):
+        serializer = _valid(request, pk, SuggestInputSerializer)
         record = _record(request, pk, record_id)
-        serializer = SuggestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.suggestions_find(record=record, actor=request.user, **serializer.validated_data)
         pending = Suggestion.objects.filter(
             page__record=record, state=SuggestionState.PENDING
@@ -565,9 +570,8 @@ class SuggestionAcceptView(StaffView):
         responses={200: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, suggestion_id: int):
+        serializer = _valid(request, pk, SuggestionAcceptInputSerializer)
         suggestion = _suggestion(request, pk, suggestion_id)
-        serializer = SuggestionAcceptInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.suggestion_accept(
             suggestion=suggestion, actor=request.user, **serializer.validated_data
         )
@@ -692,13 +696,12 @@ class ReleasePublishView(StaffView):
     )
     def post(self, request, pk: int, release_id: int):
         case = _visible_case(request, pk, with_history=False)
+        serializer = _valid(request, pk, PublishInputSerializer)
         release = (
             Release.objects.filter(case=case, pk=_pk(release_id)).select_related("case").first()
         )
         if release is None:
             raise CaseNotFound("未找到该公开文本。", "No such release.")
-        serializer = PublishInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         publication = services.release_publish(
             release=release, actor=request.user, **serializer.validated_data
         )
@@ -734,6 +737,7 @@ class PublicationWithdrawView(StaffView):
     )
     def post(self, request, pk: int, publication_id: int):
         case = _visible_case(request, pk, with_history=False)
+        serializer = _valid(request, pk, ReasonInputSerializer)
         publication = (
             Publication.objects.filter(case=case, pk=_pk(publication_id))
             .select_related("case", "agency", "release")
@@ -741,8 +745,6 @@ class PublicationWithdrawView(StaffView):
         )
         if publication is None:
             raise CaseNotFound("未找到该公开记录。", "No such publication.")
-        serializer = ReasonInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         publication = services.publication_withdraw(
             publication=publication, actor=request.user, **serializer.validated_data
         )
