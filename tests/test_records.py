@@ -497,3 +497,58 @@ def test_the_s3_setting_selects_the_s3_backend(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(base)
+
+
+@pytest.mark.slow
+def test_a_large_upload_is_streamed_not_read_whole(case, handler, tmp_path):
+    """A 40 MB PDF goes through the upload (spooled, hashed, typed, inspected, converted,
+    stored) with Python's own allocations staying far below its size: nothing reads it whole.
+    (tracemalloc sees Python objects, which is where a whole-file read would show.)"""
+    import hashlib
+    import os
+    import tracemalloc
+
+    import pikepdf
+    from django.core.files import File
+
+    big = tmp_path / "big.pdf"
+    pdf = pikepdf.open(io.BytesIO(sample_pdf(pages=1)))
+    # 40 MB of incompressible data in a stream the page does not show.
+    pdf.Root.Filler = pdf.make_stream(os.urandom(40 * 1024 * 1024))
+    pdf.save(big)
+    size = big.stat().st_size
+    assert size > 40 * 1024 * 1024
+    with big.open("rb") as handle:
+        tracemalloc.start()
+        try:
+            record = rec.record_upload(
+                case=case, actor=handler, upload=File(handle, name="big.pdf")
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert record.size == size
+    assert record.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB of Python allocations"
+
+
+def test_a_change_while_pending_approval_needs_a_new_release(case, handler, approver):
+    record = add_record(case, handler)
+    decide_all(record, handler)
+    first = rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    page = record.pages.get(index=1)
+    rec.page_decide(page=page, actor=handler, decision=PageDecision.IRRELEVANT)
+    case.refresh_from_db()
+    assert case.state == S.PENDING_APPROVAL  # not approved yet: nothing to send back
+    with refused("生成公开文本"):
+        svc.case_approve(case=case, actor=approver)
+    second = rec.release_build(case=case, actor=handler)
+    assert second.page_count == 1 and first.page_count == 2
+    case = svc.case_approve(case=case, actor=approver)
+    assert case.state == S.APPROVED
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.approved_at is None and second.approved_at is not None
+    [approved] = events(case, EventKind.APPROVE)
+    assert approved.data["release_id"] == second.pk
