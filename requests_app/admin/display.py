@@ -96,12 +96,29 @@ DATA_LABELS = {
     "due": "到期日",
     "days_before": "提前工作日数",
     "recipients": "通知对象",
+    # Records and their review (services/records.py).
+    "title": "文件",
+    "page": "页码",
+    "decision": "审查决定",
+    "basis": "不予公开依据",
+    "rect": "区域（点）",
+    "names": "第三方姓名",
+    "terms": "检索词",
+    "found": "找到",
+    "regions": "区域数",
+    "pages": "页数",
+    "size": "大小（字节）",
+    "sequence": "公开文本版本",
+    "files": "文件数",
+    "sha256": "SHA-256",
+    "release_sha256": "公开文本 SHA-256",
+    "returned_for_approval": "退回重新审核",
 }
 # Data is shown in the order above, whatever order the database keeps a JSON object's keys in
 # (PostgreSQL's jsonb sorts them by length, SQLite keeps them as written).
 DATA_ORDER = {key: position for position, key in enumerate(DATA_LABELS)}
 # Internal ids, and the sweep's action kind and run date (the event's own kind and time say it).
-HIDDEN_DATA_KEYS = {"handler_id", "kind"}
+HIDDEN_DATA_KEYS = {"handler_id", "kind", "record_id", "release_id", "publication_id"}
 SWEEP_EVENTS = {EventKind.REMINDER_SENT, EventKind.ESCALATED, EventKind.CLOSURE_PROPOSED}
 
 
@@ -126,6 +143,14 @@ def data_value(key: str, value: Any) -> str:
         return "—"
     if key in ("outcome", "previous_outcome"):
         return _choice_label(Outcome, value)
+    if key == "decision":
+        from requests_app.choices import PageDecision
+
+        return _choice_label(PageDecision, value)
+    if key == "basis":
+        from requests_app.choices import WithholdBasis
+
+        return _choice_label(WithholdBasis, value)
     if key == "consultee_kind":
         return _choice_label(ConsulteeKind, value)
     if key == "service_method":
