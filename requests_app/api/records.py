@@ -33,7 +33,11 @@ from requests_app.api.serializers import (
     SimilarPublishedOutputSerializer,
 )
 from requests_app.api.staff import MAX_PK, CaseListPagination, StaffView, _visible_case
-from requests_app.api.throttling import TrackingFailureThrottle, TrackingThrottle
+from requests_app.api.throttling import (
+    AgencyListThrottle,
+    TrackingFailureThrottle,
+    TrackingThrottle,
+)
 from requests_app.choices import PageDecision, RecordKind, SuggestionState, WithholdBasis
 from requests_app.models import Case, Publication, Record, RecordPage, Region, Release, Suggestion
 from requests_app.permissions import can_download_original
@@ -833,6 +837,7 @@ class ApplicationReleaseDownloadView(PublicView):
 
 # --- the reading room -----------------------------------------------------------------------------
 class PublishedListView(PublicView, GenericAPIView):
+    throttle_classes = [AgencyListThrottle]
     pagination_class = CaseListPagination
     serializer_class = PublicationOutputSerializer
     queryset = Publication.objects.none()
@@ -857,7 +862,7 @@ class PublishedSimilarInputSerializer(serializers.Serializer):
 
 
 class PublishedSimilarView(PublicView):
-    throttle_classes = [TrackingThrottle]
+    throttle_classes = [AgencyListThrottle]  # the public reads' rate (THROTTLE_AGENCIES)
 
     @extend_schema(
         operation_id="published_similar",
@@ -892,24 +897,27 @@ def _publication(publication_id: int) -> Publication:
 
 
 class PublishedDetailView(PublicView):
+    throttle_classes = [AgencyListThrottle]
+
     @extend_schema(
         operation_id="published_retrieve",
         summary="一条主动公开信息 / One published answer",
         tags=["public"],
-        responses={200: PublicationOutputSerializer, **error_responses(404)},
+        responses={200: PublicationOutputSerializer, **error_responses(404, 429)},
     )
     def get(self, request, publication_id: int):
         return Response(PublicationOutputSerializer(_publication(publication_id)).data)
 
 
 class PublishedFileView(PublicView):
+    throttle_classes = [AgencyListThrottle]
     renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
         operation_id="published_file",
         summary="下载主动公开的文件 / Download a published file",
         tags=["public"],
-        responses={**PDF_RESPONSE, **error_responses(404)},
+        responses={**PDF_RESPONSE, **error_responses(404, 429)},
     )
     def get(self, request, publication_id: int, file_id: int):
         publication = _publication(publication_id)
