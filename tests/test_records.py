@@ -552,3 +552,33 @@ def test_a_change_while_pending_approval_needs_a_new_release(case, handler, appr
     assert first.approved_at is None and second.approved_at is not None
     [approved] = events(case, EventKind.APPROVE)
     assert approved.data["release_id"] == second.pk
+
+
+def test_a_letter_whose_table_no_longer_matches_the_review_is_not_served(case, handler, approver):
+    from requests_app.services.letters import letter_serve
+
+    partial_review(case, handler)
+    rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.PARTIALLY_DISCLOSED
+    )
+    case = svc.case_approve(case=case, actor=approver)
+    stale = letter_draft(case=case, actor=handler, kind="reply")
+    # The review changes after the letter was drafted: back for approval, rebuilt, approved.
+    page = RecordPage.objects.get(record__case=case, index=0)
+    rec.region_add(
+        page=page, actor=handler, rect=[72, 700, 300, 720], basis=WithholdBasis.COMMERCIAL_SECRET
+    )
+    rec.release_build(case=case, actor=handler)
+    case = svc.case_approve(case=case, actor=approver)
+    with refused("区分处理说明与当前审查结果不一致"):
+        letter_serve(
+            letter=stale, actor=handler, served_on=svc.local_date(stale.drafted_at), method="email"
+        )
+    fresh = letter_draft(case=case, actor=handler, kind="reply")
+    assert "第十五条 商业秘密" in {row["basis"] for row in fresh.content["withheld_table"]}
+    letter_serve(
+        letter=fresh, actor=handler, served_on=svc.local_date(fresh.drafted_at), method="email"
+    )
+    case.refresh_from_db()
+    assert case.state == S.REPLIED
