@@ -582,3 +582,17 @@ def test_a_letter_whose_table_no_longer_matches_the_review_is_not_served(case, h
     )
     case.refresh_from_db()
     assert case.state == S.REPLIED
+
+
+def test_everything_withheld_on_two_grounds_cites_both(case, handler):
+    record = add_record(case, handler)
+    first, second = record.pages.all()
+    rec.page_decide(page=first, actor=handler, decision=PageDecision.WITHHOLD, basis=PRIVACY)
+    rec.page_decide(page=second, actor=handler, decision=PageDecision.WITHHOLD, basis=PROCESS)
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.WITHHELD_PERSONAL_PRIVACY
+    )
+    assert case.draft_legal_basis == (
+        "《政府信息公开条例》第十五条、第三十六条第（三）项；"
+        "另依据《政府信息公开条例》第十六条第二款 过程性信息"
+    )
