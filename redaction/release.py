@@ -24,7 +24,6 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Iterable
 
 import pikepdf
 from PIL import ImageDraw
@@ -61,6 +60,7 @@ def build_release(
     footer: str,
     dpi: int = DEFAULT_DPI,
     font_path: str | None = None,
+    rasterize_all: bool = False,
 ) -> ReleaseInfo:
     """Write the release copy of ``pdf_path`` following ``plan``; return its SHA-256 and pages.
 
@@ -69,6 +69,8 @@ def build_release(
     ``{pages}`` (counted in the release, from 1), e.g.
     "申请编号 GK-2026-000123 第 {page} 页 共 {pages} 页". ``dpi``: resolution of the pages with
     regions. ``font_path``: the TrueType CJK font (default ``fonts.FONT_PATH``).
+    ``rasterize_all``: make every released page a picture, not only those with regions — then
+    nothing of the source's fonts or drawing survives (see "limits" in docs/records.md).
 
     The same source, plan and footer give the same bytes (and hash). Raises ``InvalidPlan``
     (empty plan, a page twice, an index outside the document, an empty or inverted
@@ -94,7 +96,16 @@ def build_release(
             sizes = [document.get_page_size(page.index) for page in pages]
             for page, size in zip(pages, sizes, strict=True):
                 _check_regions(page, size)
-            _draw_layout(document, pages, sizes, layout, footer=footer, dpi=dpi, font=font)
+            _draw_layout(
+                document,
+                pages,
+                sizes,
+                layout,
+                footer=footer,
+                dpi=dpi,
+                font=font,
+                rasterize_all=rasterize_all,
+            )
         with open_pikepdf(pdf_path) as source, pikepdf.open(layout) as drawn:
             if len(source.pages) != count:
                 raise BrokenFile("PDF 文件结构损坏：页数无法确定")
@@ -102,7 +113,7 @@ def build_release(
             out = pikepdf.new()
             for number, page in enumerate(pages):
                 out.pages.append(drawn.pages[number])
-                if page.withhold_whole is None and not page.regions:
+                if _is_vector(page, rasterize_all):
                     _place_vector(source, page.index, out, out.pages[number], sizes[number])
             _save(out, partial)
         os.replace(partial, out_path)
@@ -175,7 +186,8 @@ def _place_vector(
     # The form's bounding box is the page's trim box: make it the crop box PDFium displays.
     page.obj.TrimBox = pikepdf.Array(page.cropbox)
     form = out.copy_foreign(page.as_form_xobject(handle_transformations=True))
-    name = target.add_resource(form, pikepdf.Name.XObject, prefix="Page")
+    # A fixed name (not a random prefix): the same input gives the same bytes.
+    name = target.add_resource(form, pikepdf.Name.XObject, pikepdf.Name("/SourcePage"))
     width, height = size
     placement = target.calc_form_xobject_placement(
         form, name, pikepdf.Rectangle(0, 0, width, height), allow_shrink=True, allow_expand=True
@@ -188,7 +200,11 @@ def _save(out: pikepdf.Pdf, path: str) -> None:
     out.save(path, deterministic_id=True, compress_streams=True)
 
 
-def _draw_layout(document, pages, sizes, path, *, footer, dpi, font) -> None:
+def _is_vector(page: PagePlan, rasterize_all: bool) -> bool:
+    return page.withhold_whole is None and not page.regions and not rasterize_all
+
+
+def _draw_layout(document, pages, sizes, path, *, footer, dpi, font, rasterize_all) -> None:
     """Every release page drawn by reportlab: picture or blank, boxes, labels, footer."""
     canvas = Canvas(path, invariant=1, pageCompression=1)
     total = len(pages)
@@ -196,7 +212,7 @@ def _draw_layout(document, pages, sizes, path, *, footer, dpi, font) -> None:
         canvas.setPageSize((width, height))
         if page.withhold_whole is not None:
             _draw_withheld(canvas, width, height, page.withhold_whole, font)
-        elif page.regions:
+        elif not _is_vector(page, rasterize_all):
             _draw_redacted(canvas, document, page, width, height, dpi, font)
         _draw_footer(canvas, width, _footer_text(footer, number, total), font)
         canvas.showPage()
@@ -270,33 +286,18 @@ def _fit(label: str, font: str, width: float, height: float) -> tuple[float, lis
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` (at spaces, else between characters)."""
-    lines: list[str] = []
-    for word_group in _chunks(text):
-        if lines and stringWidth(lines[-1] + word_group, font, size) <= width:
-            lines[-1] += word_group
-            continue
-        piece = word_group.lstrip()
-        while piece and stringWidth(piece, font, size) > width:
-            cut = len(piece) - 1
-            while cut > 1 and stringWidth(piece[:cut], font, size) > width:
-                cut -= 1
-            lines.append(piece[:cut])
-            piece = piece[cut:]
-        if piece:
-            lines.append(piece)
-    return lines or [text]
-
-
-def _chunks(text: str) -> Iterable[str]:
-    word = ""
+    """Break ``text`` into lines no wider than ``width``, between any two characters (labels
+    are short and mostly CJK); a character wider than the box gets a line of its own."""
+    lines, line = [], ""
     for char in text:
-        if char == " " and word:
-            yield word
-            word = ""
-        word += char
-    if word:
-        yield word
+        if line and stringWidth(line + char, font, size) > width:
+            lines.append(line.rstrip())
+            line = char.lstrip()
+        else:
+            line += char
+    if line:
+        lines.append(line)
+    return lines or [text]
 
 
 def _draw_withheld(canvas, width, height, label: str, font: str) -> None:
