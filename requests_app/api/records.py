@@ -47,7 +47,14 @@ from requests_app.review import (
     release_current,
     review_summary,
 )
-from requests_app.selectors import case_get_public, published_search, published_similar
+from requests_app.selectors import (
+    case_get_public,
+    publication_list,
+    published_search,
+    published_similar,
+    record_list,
+    release_list,
+)
 from requests_app.services import records as services
 from requests_app.services.errors import ActionForbidden, CaseNotFound, InvalidInput
 from requests_app.services.intake import access_code_matches, hash_access_code
@@ -346,8 +353,7 @@ class RecordListView(StaffView):
     )
     def get(self, request, pk: int):
         case = _visible_case(request, pk, with_history=False)
-        records = Record.objects.filter(case=case).select_related("uploaded_by").order_by("pk")
-        return Response(RecordOutputSerializer(records, many=True).data)
+        return Response(RecordOutputSerializer(record_list(case=case), many=True).data)
 
     @extend_schema(
         operation_id="staff_records_upload",
@@ -634,8 +640,7 @@ class ReleaseListView(StaffView):
     def get(self, request, pk: int):
         case = _visible_case(request, pk, with_history=False)
         current = release_current(case)
-        releases = Release.objects.filter(case=case).prefetch_related("files")
-        return Response([release_data(r, current=current) for r in releases])
+        return Response([release_data(r, current=current) for r in release_list(case=case)])
 
     @extend_schema(
         operation_id="staff_releases_build",
@@ -724,7 +729,7 @@ class PublicationListView(StaffView):
     )
     def get(self, request, pk: int):
         case = _visible_case(request, pk, with_history=False)
-        rows = Publication.objects.filter(case=case).select_related("agency", "release")
+        rows = publication_list(case=case)
         return Response(StaffPublicationOutputSerializer(rows, many=True).data)
 
 
