@@ -596,3 +596,39 @@ def test_everything_withheld_on_two_grounds_cites_both(case, handler):
         "《政府信息公开条例》第十五条、第三十六条第（三）项；"
         "另依据《政府信息公开条例》第十六条第二款 过程性信息"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_uploaded_twice_at_once_is_stored_once(office, handler, records_root):
+    """Two uploads of one file in one case at the same moment: the case's lock orders them,
+    the second is refused as a duplicate, one record and one event remain (PostgreSQL)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (set DATABASE_URL)")
+    case = case_in_state(S.PROCESSING, agency=office, actor=handler)
+    data = sample_pdf()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            add_record(case, handler, data)
+            outcomes.append("stored")
+        except DuplicateRecord:
+            outcomes.append("duplicate")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["duplicate", "stored"]
+    assert Record.objects.filter(case=case).count() == 1
+    assert len(events(case, EventKind.RECORD_ADDED)) == 1
+    assert len(stored_files(records_root)) == 2  # the original and its reviewable PDF
