@@ -414,3 +414,39 @@ def test_labels_fit_small_boxes(tmp_path, source):
     # the label never spills out of its box
     margin = shown.crop((72 * 2, 413 * 2 + 2, 110 * 2, 430 * 2)).tobytes()
     assert min(margin) > 200
+
+
+def test_colour_is_kept_and_grey_pages_are_grey(tmp_path):
+    """A red seal stays red; a page of black text becomes a grey picture (a third the size)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = tmp_path / "seal.pdf"
+    canvas = Canvas(str(path), pagesize=A4)
+    for colour in ((0.8, 0, 0), (0, 0, 0)):
+        canvas.setFont(samples.font(), 12)
+        canvas.setFillColorRGB(*colour)
+        canvas.drawString(72, 700, "安顺市人民政府办公室（印章） 张秘密")
+        canvas.circle(300, 500, 60, stroke=1, fill=1)
+        canvas.showPage()
+    canvas.save()
+    plan = [
+        PagePlan(hit.page, regions=[Region(rect, PRIVACY) for rect in hit.rects])
+        for hit in find_terms(str(path), ["张秘密"])
+    ]
+    out = tmp_path / "release.pdf"
+    build_release(str(path), plan, str(out), footer=FOOTER)
+    [red], [black] = page_images(out, 0), page_images(out, 1)
+    assert (red.mode, black.mode) == ("RGB", "L")
+    r, g, b = red.getpixel((round(300 * red.width / 595.28), round(342 * red.width / 595.28)))
+    assert r > 150 and g < 80 and b < 80
+    assert_nowhere(out, ["张秘密"])
+
+
+def test_label_too_long_for_its_box_is_shortened_to_the_article(tmp_path, source):
+    out = tmp_path / "release.pdf"
+    plan = [PagePlan(0, regions=[Region((72, 400, 112, 414), PRIVACY)])]  # three characters
+    build_release(str(source), plan, str(out), footer=FOOTER)
+    [text] = pdftotext_pages(out)
+    assert "第十五条" in text
+    assert "个人隐私" not in text
