@@ -12,7 +12,15 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from requests_app.choices import OPEN_STATES, Role
-from requests_app.models import Agency, Case, CaseEvent, Caseworker, Publication
+from requests_app.models import (
+    Agency,
+    Case,
+    CaseEvent,
+    Caseworker,
+    Publication,
+    Record,
+    Release,
+)
 from requests_app.permissions import visible_cases_filter
 from requests_app.services.errors import CaseNotFound
 from requests_app.similarity import bigrams, jaccard
@@ -158,6 +166,27 @@ def cases_on_provisional_years() -> QuerySet[Case]:
     return Case.objects.filter(
         state__in=sorted(OPEN_STATES), clock__has_key="provisional_years"
     ).exclude(clock__provisional_years=[])
+
+
+# --- records (a case the caller already got from case_get / case_visible) -----------------------
+def record_list(*, case: Case) -> QuerySet[Record]:
+    """The case's records, oldest first."""
+    return Record.objects.filter(case=case).select_related("uploaded_by").order_by("pk")
+
+
+def release_list(*, case: Case) -> QuerySet[Release]:
+    """The case's release copies, newest version first, with their files."""
+    return Release.objects.filter(case=case).prefetch_related("files").order_by("-sequence")
+
+
+def publication_list(*, case: Case) -> QuerySet[Publication]:
+    """The case's publications in the reading room (withdrawn ones too), newest first."""
+    return (
+        Publication.objects.filter(case=case)
+        .select_related("agency", "release")
+        .prefetch_related("release__files")
+        .order_by("-published_at", "-pk")
+    )
 
 
 # --- the reading room ---------------------------------------------------------------------------

@@ -359,3 +359,22 @@ def test_counter_intake_shows_similar_published(office, approver, handler):
     )
     assert answer.status_code == 201, answer.json()
     assert answer.json()["similar_published"] == []
+
+
+def test_the_lists_take_a_fixed_number_of_queries(working, handler):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case, _ = working
+    api = client_for(handler)
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(url).status_code == 200
+        return len(queries)
+
+    upload(api, case, sample_pdf(pages=1))
+    one = (count(base(case) + "records/"), count(base(case) + "releases/"))
+    for pages in (2, 3):
+        upload(api, case, sample_pdf(pages=pages))
+    assert (count(base(case) + "records/"), count(base(case) + "releases/")) == one

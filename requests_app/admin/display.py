@@ -11,7 +11,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from requests_app.choices import CaseState, ConsulteeKind, Outcome, Timeliness
+from requests_app.choices import (
+    CaseState,
+    ConsulteeKind,
+    Outcome,
+    PageDecision,
+    Timeliness,
+    WithholdBasis,
+)
 from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.models import EventKind
 
@@ -100,7 +107,7 @@ DATA_LABELS = {
     "recipients": "通知对象",
     # 文书 (services.letters)
     "number": "文号",
-    "title": "文书标题",
+    "title": "标题",
     # 复议与诉讼, 投诉举报 (services.proceedings)
     "filed_on": "提起日期",
     "law": "适用法律",
@@ -115,7 +122,7 @@ DATA_LABELS = {
     "decision_due_on": "复议决定期限",
     "decision_period": "决定期限依据",
     "decided_on": "决定/裁判日期",
-    "decision": "复议决定",
+    "decision": "决定",
     "judgment": "裁判结果",
     "result": "结果归类",
     "orders_new_reply": "责令重新答复",
@@ -133,6 +140,21 @@ DATA_LABELS = {
     "is_substantiated": "情况属实",
     # 年度报告 (services.history)
     "cause": "引起变化的事项",
+    # Records and their review (services/records.py).
+    "page": "页码",
+    "basis": "不予公开依据",
+    "rect": "区域（点）",
+    "names": "第三方姓名",
+    "terms": "检索词",
+    "found": "找到",
+    "regions": "区域数",
+    "pages": "页数",
+    "size": "大小（字节）",
+    "sequence": "公开文本版本",
+    "files": "文件数",
+    "sha256": "SHA-256",
+    "release_sha256": "公开文本 SHA-256",
+    "returned_for_approval": "退回重新审核",
 }
 # Data is shown in the order above, whatever order the database keeps a JSON object's keys in
 # (PostgreSQL's jsonb sorts them by length, SQLite keeps them as written).
@@ -172,6 +194,10 @@ def data_value(key: str, value: Any) -> str:
         return "—"
     if key in ("outcome", "previous_outcome"):
         return _choice_label(Outcome, value)
+    if key == "decision" and value in PageDecision.values:
+        return _choice_label(PageDecision, value)
+    if key == "basis":
+        return _choice_label(WithholdBasis, value)
     choices = {
         "law": ReviewLaw,
         "decision": ReviewDecision,

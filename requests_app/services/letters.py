@@ -181,6 +181,23 @@ def _resolve_kind(case: Case, kind: str) -> str:
     return kind
 
 
+# Art 37: the 区分处理 说明 of the review goes into these replies by itself.
+WITHHELD_TABLE_KINDS = frozenset({LetterKind.REPLY_PARTIAL, LetterKind.REPLY_WITHHELD})
+
+
+def withheld_table(case: Case) -> list[dict[str, str]]:
+    """The 区分处理 说明 of ``case``'s review: record, pages, basis, reason, one row each."""
+    return [
+        {
+            "record": f"《{row.record}》",
+            "pages": row.pages_label,
+            "basis": row.basis_label,
+            "reason": row.reason,
+        }
+        for row in review_summary(case).rows
+    ]
+
+
 def letter_content(case: Case, kind: str, *, on: dt.date, number: str = "") -> dict:
     """The drafted text of a letter (no numbering, no saving). Raises InvalidInput when the
     case lacks a fact the letter states."""
@@ -194,18 +211,7 @@ def letter_content(case: Case, kind: str, *, on: dt.date, number: str = "") -> d
     except LetterNotApplicable as exc:
         raise InvalidInput(str(exc), str(exc), fields={"kind": ["not_applicable"]}) from exc
     addressee = facts.get("consultee") if kind == LetterKind.THIRD_PARTY_CONSULTATION else None
-    withheld = []
-    if kind in (LetterKind.REPLY_PARTIAL, LetterKind.REPLY_WITHHELD):
-        # Art 37: the 区分处理 说明 of the review goes into the reply by itself.
-        withheld = [
-            {
-                "record": f"《{row.record}》",
-                "pages": row.pages_label,
-                "basis": row.basis_label,
-                "reason": row.reason,
-            }
-            for row in review_summary(case).rows
-        ]
+    withheld = withheld_table(case) if kind in WITHHELD_TABLE_KINDS else []
     return {
         "kind": kind,
         "letterhead": template["letterhead"],
@@ -329,6 +335,14 @@ def letter_serve(
                 raise TransitionRefused(
                     "答复书与当前拟答复结果不一致，请重新制作答复书。",
                     "The reply letter no longer matches the approved outcome; draft it again.",
+                )
+            if locked.kind in WITHHELD_TABLE_KINDS and (
+                locked.content.get("withheld_table", []) != withheld_table(case)
+            ):
+                raise TransitionRefused(
+                    "答复书的区分处理说明与当前审查结果不一致，请重新制作答复书。",
+                    "The letter's table of what is withheld no longer matches the review; "
+                    "draft it again.",
                 )
             case_serve_reply(
                 case=case,
