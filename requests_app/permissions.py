@@ -67,6 +67,7 @@ LINKED_ACTION_ROLES: dict[str, set[str]] = {
     ),
     "letter_issued": _OFFICE,
     "letter_served": _OFFICE,
+    "question_answered": _OFFICE,
 }
 READ_ALL_ROLES = {R.SUPERVISOR, R.ADMINISTRATOR, R.AUDITOR}
 

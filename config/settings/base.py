@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "audit",
     "requests_app",
     "reporting",
+    # The applicants' own pages (/) and their self-hosted captcha.
+    "portal",
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +142,8 @@ REST_FRAMEWORK = {
         "tracking": env.str("THROTTLE_TRACKING", default="60/minute"),
         "tracking_failure": env.str("THROTTLE_TRACKING_FAILURE", default="10/hour"),
         "agencies": env.str("THROTTLE_AGENCIES", default="120/minute"),
+        # Not a refusal: past this many submissions from one IP the page asks for a captcha.
+        "submission_captcha": env.str("PORTAL_CAPTCHA_AFTER_SUBMISSIONS", default="3/hour"),
     },
     # The client IP the throttles count by: REMOTE_ADDR unless NUM_PROXIES trusted proxies
     # (gunicorn behind nginx: 1) put it in X-Forwarded-For. Never trust a client's own header.
@@ -233,6 +238,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": max(SWEEP_INTERVAL_SECONDS - 30, 60)},
     },
 }
+
+# --- The applicants' pages (portal/) ----------------------------------------------------------
+PORTAL = {
+    # How long a follow session (tracking number + access code, checked once) stays open.
+    "SESSION_MINUTES": env.int("PORTAL_SESSION_MINUTES", default=20),
+    # How long after submitting the receipt (with the access code) can still be printed.
+    "RECEIPT_MINUTES": env.int("PORTAL_RECEIPT_MINUTES", default=10),
+}
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_IMAGE_SIZE = (120, 44)
 
 # --- Domain settings (DOMAIN.md "Decision" lines) ---------------------------------------------
 DISCLOSURE = {

@@ -14,6 +14,13 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         INBOX = "inbox", _("站内消息")
         EMAIL = "email", _("电子邮件")
+        SMS = "sms", _("短信")
+
+    class Delivery(models.TextChoices):
+        # What the SMS gateway said of a text message (e-mail rows leave it blank).
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已提交网关")
+        FAILED = "failed", _("发送失败")
 
     dedup_key = models.CharField(max_length=200, unique=True)
     case = models.ForeignKey(
@@ -31,6 +38,7 @@ class Notification(models.Model):
         related_name="notifications",
     )
     email = models.EmailField(blank=True)
+    phone = models.CharField(_("手机号码"), max_length=30, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(_("类型"), max_length=40)
     subject = models.CharField(_("标题"), max_length=200)
@@ -38,6 +46,12 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    delivery_status = models.CharField(
+        _("发送状态"), max_length=10, choices=Delivery.choices, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    last_error = models.CharField(_("最近一次错误"), max_length=300, blank=True)
+    gateway_reference = models.CharField(_("网关回执编号"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -35,6 +35,7 @@ APPLICANT_KINDS = frozenset(
         EventKind.ABANDON_NO_SUPPLEMENT,
         EventKind.ABANDON_NO_FEE,
         EventKind.WITHDRAW,
+        EventKind.QUESTION_ANSWERED,
     }
 )
 
@@ -101,6 +102,12 @@ def applicant_message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
         body = (
             f"{case.applicant_name}：\n\n您的申请（{number}）已于 {_date(case.concluded_on)} "
             f"终止办理：{case.get_outcome_display()}。"
+        )
+    elif kind == EventKind.QUESTION_ANSWERED:
+        subject = f"【{agency}】对您留言的答复（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n您就申请（{number}）的留言：\n{data.get('question', '')}"
+            f"\n\n本机关答复如下：\n{event.reason}"
         )
     else:
         return None
