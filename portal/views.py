@@ -75,12 +75,14 @@ class SubmissionCaptchaThrottle(TrackingFailureThrottle):
 
 # --- small helpers ------------------------------------------------------------------------------
 def _wait_words(seconds: float | None) -> str:
-    seconds = int(seconds or 60)
-    if seconds >= 3600:
-        return f"{-(-seconds // 3600)} 小时后再试"
+    """The wait in words (约 1 小时 / 5 分钟 / 30 秒), rounded up."""
+    seconds = max(int(-(-(seconds or 60) // 1)), 1)
+    minutes = -(-seconds // 60)
+    if minutes >= 60:
+        return f"{-(-minutes // 60)} 小时后再试"
     if seconds >= 60:
-        return f"{-(-seconds // 60)} 分钟后再试"
-    return f"{max(seconds, 1)} 秒后再试"
+        return f"{minutes} 分钟后再试"
+    return f"{seconds} 秒后再试"
 
 
 def _throttled(request, *classes) -> HttpResponse | None:
@@ -511,17 +513,24 @@ def case_page(request, case: Case):
 def _act(request, case: Case, form_name: str, form, action) -> HttpResponse:
     """Run ``action`` for a valid form; on bad input or a refused step, the page again with
     the message on the form and what was typed kept."""
+    refused = ""
     if form.is_valid():
         try:
             action(form.cleaned_data)
         except ServiceError as error:
             field = next(iter(error.fields or {}), None)
-            form.add_error(field if field in form.fields else None, error.message)
+            if field in form.fields:
+                form.add_error(field, error.message)
+            else:
+                refused = error.message  # the step itself, not a field: said at the top
         else:
             return redirect("portal:case")
     case.refresh_from_db()
     response = render(
-        request, "portal/case.html", _case_context(case, **{form_name: form}), status=400
+        request,
+        "portal/case.html",
+        {**_case_context(case, **{form_name: form}), "refused": refused},
+        status=400,
     )
     response["Cache-Control"] = "no-store"
     return response

@@ -11,9 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from requests_app.choices import CaseState
-from requests_app.models import Case
-from tests.factories import application_fields, valid_id_number
+from requests_app.choices import CaseState, Role
+from requests_app.models import Case, CaseEvent, EventKind, Notification
+from requests_app.services import cases as svc
+from requests_app.services.applicant import case_question_answer
+from tests.factories import application_fields, caseworker, valid_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +292,321 @@ def test_the_submission_throttle_of_the_api_applies_to_the_page(client, tree, se
     assert refused.status_code == 429 and "后再试" in refused.content.decode()
     assert refused["Retry-After"]
     assert Case.objects.count() == 1
+
+
+# --- 3. follow ----------------------------------------------------------------------------------
+def _submit(agency, **fields):
+    from requests_app.services.intake import case_submit
+
+    return case_submit(agency=agency, fields=application_fields(**fields))
+
+
+def _track(client, number: str, code: str, **extra):
+    token = _csrf(client, reverse("portal:track"))
+    return client.post(
+        reverse("portal:track"),
+        {"csrfmiddlewaretoken": token, "tracking_number": number, "access_code": code, **extra},
+    )
+
+
+def _follow(client, case, code):
+    response = _track(client, case.tracking_number, code)
+    assert response.status_code == 302 and response["Location"] == reverse("portal:case")
+    return client.get(reverse("portal:case"))
+
+
+def test_the_right_pair_opens_the_status_page_and_no_url_carries_either(client, tree):
+    case, code = _submit(tree["office"])
+    page = _follow(client, case, code)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert case.tracking_number in html and "申请已提交，等待本机关确认收到。" in html
+    assert code not in html
+    hrefs = re.findall(r'(?:href|action|src)="([^"]*)"', html)
+    assert hrefs and not any(case.tracking_number in h or code in h for h in hrefs)
+    assert page["Cache-Control"] == "no-store"
+
+
+def test_a_wrong_code_is_the_same_404_as_an_unknown_number_and_then_asks_for_a_captcha(
+    client, tree
+):
+    case, code = _submit(tree["office"])
+    wrong = _track(client, case.tracking_number, "AAAAAAAAAA")
+    assert wrong.status_code == 404
+    assert "未找到该申请，或查询码不正确。" in wrong.content.decode()
+    assert 'name="captcha_1"' in wrong.content.decode()
+    assert case.tracking_number in wrong.content.decode()  # the number typed is kept
+    # Now every pair from this IP needs the captcha, the right one too.
+    refused = _track(client, case.tracking_number, code)
+    assert refused.status_code == 400 and "该字段是必填项" in refused.content.decode()
+
+    def captcha() -> dict:
+        form = client.get(reverse("portal:track")).content.decode()
+        return {
+            "captcha_0": re.search(r'name="captcha_0" value="(\w+)"', form).group(1),
+            "captcha_1": "PASSED",
+        }
+
+    unknown = _track(client, "GK20990101ZZZZZZ", "AAAAAAAAAA", **captcha())
+    assert unknown.status_code == 404
+    assert unknown.content.decode().replace("GK20990101ZZZZZZ", case.tracking_number).count(
+        "未找到该申请，或查询码不正确。"
+    ) == wrong.content.decode().count("未找到该申请，或查询码不正确。")
+    ok = _track(client, case.tracking_number, code, **captcha())
+    assert ok.status_code == 302
+
+
+def test_wrong_codes_count_against_the_apis_tracking_failure_throttle(client, tree, settings):
+    from rest_framework.test import APIClient
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "tracking_failure": "2/hour",
+        },
+    }
+    case, code = _submit(tree["office"])
+    _track(client, case.tracking_number, "AAAAAAAAAA")
+    api = APIClient().post(
+        "/api/v1/applications/track/",
+        {"tracking_number": case.tracking_number, "access_code": "BBBBBBBBBB"},
+        format="json",
+    )
+    assert api.status_code == 404
+    form = client.get(reverse("portal:track")).content.decode()
+    hashkey = re.search(r'name="captcha_0" value="(\w+)"', form).group(1)
+    refused = _track(client, case.tracking_number, code, captcha_0=hashkey, captcha_1="PASSED")
+    assert refused.status_code == 429 and "小时后再试" in refused.content.decode()
+
+
+def test_the_status_page_without_a_session_goes_to_the_tracking_form(client, tree):
+    response = client.get(reverse("portal:case"))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:track")
+
+
+def test_the_session_ends_on_leaving(client, tree):
+    case, code = _submit(tree["office"])
+    page = _follow(client, case, code)
+    token = page.cookies.get("csrftoken") or client.cookies["csrftoken"]
+    client.post(reverse("portal:leave"), {"csrfmiddlewaretoken": token.value})
+    assert client.get(reverse("portal:case")).status_code == 302
+
+
+def test_the_status_page_shows_dates_letters_history_without_internal_steps(
+    client, tree, handler, approver
+):
+    from requests_app.services.letters import letter_draft, letter_serve
+
+    office = tree["office"]
+    case, code = _submit(office)
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    case = svc.case_start_processing(case=case, actor=handler)
+    case = svc.case_add_note(case=case, actor=handler, text="内部备注：此人多次申请")
+    case = svc.case_extend(case=case, actor=approver, days=10, reason="需要检索多年档案")
+    letter = letter_draft(case=case, actor=handler, kind="extension_notice")
+    letter_serve(letter=letter, actor=handler, served_on=case.received_on, method="email")
+    html = _follow(client, case, code).content.decode()
+    assert "正在办理" in html
+    assert "（已延期）" in html and f"{case.reply_due_on.year}年" in html
+    assert "延长 10 个工作日" in html
+    assert "内部备注" not in html and handler.first_name not in html
+    assert "分办" not in html
+    assert letter.title in html
+    download = client.get(reverse("portal:letter", args=[letter.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert download.content.startswith(b"%PDF")
+
+
+def test_a_letter_of_another_case_or_not_served_is_not_downloadable(client, tree, handler):
+    from requests_app.services.letters import letter_draft
+
+    office = tree["office"]
+    case, code = _submit(office)
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    unserved = letter_draft(case=case, actor=handler, kind="registration_receipt")
+    other, _ = _submit(office, id_number=valid_id_number(5))
+    other = svc.case_confirm_receipt(case=other, actor=handler)
+    theirs = letter_draft(case=other, actor=handler, kind="registration_receipt")
+    from requests_app.services.letters import letter_serve
+
+    letter_serve(letter=theirs, actor=handler, served_on=other.received_on, method="email")
+    _follow(client, case, code)
+    assert client.get(reverse("portal:letter", args=[unserved.pk])).status_code == 404
+    assert client.get(reverse("portal:letter", args=[theirs.pk])).status_code == 404
+
+
+def test_after_the_reply_the_page_says_where_and_by_when_to_apply_for_review_or_sue(
+    client, tree, handler, approver
+):
+    office = tree["office"]
+    case, code = _submit(office)
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    case = svc.case_start_processing(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome="disclosed")
+    case = svc.case_approve(case=case, actor=approver)
+    case = svc.case_serve_reply(case=case, actor=handler)
+    html = _follow(client, case, code).content.decode()
+    from requests_app.calendars import calendar_for_agency
+    from requests_app.letters.facts import remedy_deadlines
+
+    deadlines = remedy_deadlines(
+        "reply_disclosed", case.replied_on, calendar=calendar_for_agency(office)
+    )
+    review_by = deadlines["review_by"]
+    assert "可以自收到之日起六十日内向安顺市人民政府申请行政复议" in html
+    assert f"最迟 {review_by.year}年{review_by.month}月{review_by.day}日" in html
+    assert "安顺市西秀区人民法院" in html
+
+
+def test_remedy_deadlines_count_from_the_day_after_and_end_on_a_working_day():
+    import datetime as dt
+
+    from requests_app.deadlines import WorkCalendar
+    from requests_app.letters.facts import remedy_deadlines
+
+    calendar = WorkCalendar(known_years=frozenset({2024, 2025}))
+    # 2024-03-01 + 60 days = 2024-04-30 (a Tuesday); + 6 months = 2024-09-01 (a Sunday → Monday).
+    got = remedy_deadlines("reply_disclosed", dt.date(2024, 3, 1), calendar=calendar)
+    assert got == {
+        "review_by": dt.date(2024, 4, 30),
+        "suit_by": dt.date(2024, 9, 2),
+        "review_first": False,
+    }
+    withheld = remedy_deadlines("reply_withheld", dt.date(2024, 3, 1), calendar=calendar)
+    assert withheld["review_first"] is True and withheld["suit_by"] is None
+    # 31 August + 6 months: the last day of February.
+    assert remedy_deadlines("reply_disclosed", dt.date(2023, 8, 31), calendar=WorkCalendar())[
+        "suit_by"
+    ] == dt.date(2024, 2, 29)
+
+
+# --- 4. 补正, withdraw, questions ------------------------------------------------------------------
+def _post(client, name: str, data: dict):
+    return client.post(
+        reverse(f"portal:{name}"),
+        {"csrfmiddlewaretoken": client.cookies["csrftoken"].value, **data},
+    )
+
+
+def test_answering_the_supplement_online_restarts_the_clock_and_tells_the_handler(
+    client, tree, handler, monkeypatch
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    office = tree["office"]
+    case, code = _submit(office)
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    case = svc.case_start_processing(case=case, actor=handler)
+    case = svc.case_request_supplement(case=case, actor=handler, items="请写明文件的年份")
+    html = _follow(client, case, code).content.decode()
+    assert "请写明文件的年份" in html and "提交补正" in html
+    empty = _post(client, "supplement", {"text": "  "})
+    assert empty.status_code == 400 and "该字段是必填项" in empty.content.decode()
+    response = _post(client, "supplement", {"text": "所需文件为2023年度的报告。"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.PROCESSING
+    from requests_app.services.intake import online_receipt_day
+
+    assert case.restarted_on == online_receipt_day(office, timezone.now())
+    event = CaseEvent.objects.filter(case=case, kind=EventKind.RECEIVE_SUPPLEMENT).get()
+    assert event.actor is None and event.actor_label == "申请人（网上）"
+    assert event.data["text"] == "所需文件为2023年度的报告。"
+    told = Notification.objects.filter(recipient=handler, channel="inbox").get()
+    assert case.tracking_number in told.subject and "所需文件为2023年度的报告。" in told.body
+    page = client.get(reverse("portal:case")).content.decode()
+    assert "所需文件为2023年度的报告。" in page and "（您）" in page
+    assert dt.date  # the R′ day rule itself is tested below
+
+
+def test_a_supplement_sent_on_a_non_working_day_counts_from_the_next_working_day(tree):
+    import datetime as dt
+
+    from requests_app.services.intake import online_receipt_day
+
+    saturday = dt.datetime(2024, 3, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert online_receipt_day(tree["office"], saturday) == dt.date(2024, 3, 4)
+
+
+def test_the_supplement_form_is_refused_when_no_supplement_is_awaited(client, tree, handler):
+    case, code = _submit(tree["office"])
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    _follow(client, case, code)
+    response = _post(client, "supplement", {"text": "补充"})
+    assert response.status_code == 400
+    assert "当前状态“已登记”下不能执行“收到补正”。" in response.content.decode()
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.RECEIVE_SUPPLEMENT).exists()
+
+
+def test_withdrawing_needs_the_tick_and_closes_the_case(client, tree, handler, registrar):
+    case, code = _submit(tree["office"])
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    _follow(client, case, code)
+    unticked = _post(client, "withdraw", {"reason": "已不需要"})
+    assert unticked.status_code == 400 and "请勾选确认后再撤回。" in unticked.content.decode()
+    assert 'value="已不需要"' in unticked.content.decode() or "已不需要</textarea>" in (
+        unticked.content.decode()
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.REGISTERED
+    response = _post(client, "withdraw", {"reason": "已不需要", "confirm": "on"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.outcome == "withdrawn"
+    event = CaseEvent.objects.filter(case=case, kind=EventKind.WITHDRAW).get()
+    assert event.actor_label == "申请人（网上）" and event.reason == "已不需要"
+    assert Notification.objects.filter(recipient=registrar, channel="inbox").count() == 1
+    page = client.get(reverse("portal:case")).content.decode()
+    assert "撤回申请</button>" not in page
+
+
+def test_a_question_is_kept_in_the_history_and_answered_from_the_office(
+    client, tree, handler, registrar
+):
+    case, code = _submit(tree["office"])
+    _follow(client, case, code)
+    assert _post(client, "question", {"text": "请问大概何时答复？"}).status_code == 302
+    question = CaseEvent.objects.filter(case=case, kind=EventKind.QUESTION_ASKED).get()
+    assert question.reason == "请问大概何时答复？" and question.actor_label == "申请人（网上）"
+    assert Notification.objects.filter(recipient=registrar, channel="inbox").count() == 1
+    case_question_answer(
+        case=case, actor=registrar, question_id=question.pk, text="预计下周内答复。"
+    )
+    page = client.get(reverse("portal:case")).content.decode()
+    assert "请问大概何时答复？" in page and "预计下周内答复。" in page
+    assert registrar.first_name not in page
+    assert Notification.objects.filter(
+        case=case, channel="email", kind="applicant_question_answered"
+    ).exists()
+    from requests_app.services.errors import TransitionRefused
+
+    with pytest.raises(TransitionRefused) as refused:
+        case_question_answer(case=case, actor=registrar, question_id=question.pk, text="再答")
+    assert refused.value.message == "该留言已答复。"
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.QUESTION_ANSWERED).count() == 1
+
+
+def test_at_most_three_unanswered_questions(client, tree):
+    case, code = _submit(tree["office"])
+    _follow(client, case, code)
+    for n in range(3):
+        assert _post(client, "question", {"text": f"问题{n}"}).status_code == 302
+    refused = _post(client, "question", {"text": "第四个"})
+    assert refused.status_code == 400
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.QUESTION_ASKED).count() == 3
+
+
+def test_a_caseworker_of_another_agency_cannot_answer(client, tree):
+    from requests_app.services.errors import ActionForbidden
+
+    case, code = _submit(tree["office"])
+    _follow(client, case, code)
+    _post(client, "question", {"text": "问"})
+    question = CaseEvent.objects.get(case=case, kind=EventKind.QUESTION_ASKED)
+    stranger = caseworker(tree["dept"], Role.REGISTRAR)
+    with pytest.raises(ActionForbidden):
+        case_question_answer(case=case, actor=stranger, question_id=question.pk, text="答")
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.QUESTION_ANSWERED).exists()
