@@ -610,3 +610,26 @@ def test_a_caseworker_of_another_agency_cannot_answer(client, tree):
     with pytest.raises(ActionForbidden):
         case_question_answer(case=case, actor=stranger, question_id=question.pk, text="答")
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.QUESTION_ANSWERED).exists()
+
+
+def test_the_office_answers_a_question_on_the_admin_case_page(tree, registrar):
+    from requests_app.services.applicant import applicant_question_ask
+
+    case, _code = _submit(tree["office"])
+    question = applicant_question_ask(case=case, text="材料是否齐全？")
+    staff = Client()
+    staff.force_login(registrar)
+    page = staff.get(reverse("admin:requests_app_case_change", args=[case.pk])).content.decode()
+    url = reverse("admin:requests_app_case_act_on", args=[case.pk, "question_answer", question.pk])
+    assert "材料是否齐全？" in page and url in page
+    case.refresh_from_db()
+    response = staff.post(url, {"expected_version": case.version, "text": "材料齐全，正在办理。"})
+    assert response.status_code == 302
+    answer = CaseEvent.objects.get(case=case, kind=EventKind.QUESTION_ANSWERED)
+    assert answer.reason == "材料齐全，正在办理。" and answer.actor == registrar
+    page = staff.get(reverse("admin:requests_app_case_change", args=[case.pk])).content.decode()
+    assert "材料齐全，正在办理。" in page and url not in page
+    # Answered once: the form is no longer offered, and another agency's staff may not.
+    stranger = Client()
+    stranger.force_login(caseworker(tree["dept"], Role.REGISTRAR))
+    assert stranger.post(url, {"expected_version": case.version, "text": "x"}).status_code == 404

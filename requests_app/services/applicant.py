@@ -169,7 +169,9 @@ def questions_unanswered(case: Case) -> list[CaseEvent]:
     return [e for e in events if e.kind == EventKind.QUESTION_ASKED and e.pk not in answered]
 
 
-def case_question_answer(*, case: Case, actor, question_id: int, text: str) -> Case:
+def case_question_answer(
+    *, case: Case, actor, question_id: int, text: str, expected_version=None
+) -> Case:
     """The office answers the applicant's message ``question_id``: a history event the
     applicant sees on their pages (and an e-mail when they gave an address). Raises
     InvalidInput, ActionForbidden, TransitionRefused (already answered), ConcurrentChange."""
@@ -197,4 +199,5 @@ def case_question_answer(*, case: Case, actor, question_id: int, text: str) -> C
         apply=apply,
         data={"question_id": question_id, "question": question.reason},
         reason=text,
+        expected_version=expected_version,
     )
