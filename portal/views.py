@@ -12,6 +12,7 @@ case's id (never the code), so no URL carries either.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 
@@ -30,11 +31,17 @@ from portal.forms import (
     WithdrawForm,
 )
 from requests_app.api.common import body_fingerprint
-from requests_app.api.public import application_status, submission_answer
+from requests_app.api.errors import wait_in_words
+from requests_app.api.public import (
+    ApplicationTrackView,
+    application_status,
+    submission_answer,
+)
 from requests_app.api.throttling import (
     AgencyListThrottle,
+    FailureThrottle,
     SubmissionThrottle,
-    TrackingFailureThrottle,
+    TrackingEnumerationThrottle,
     TrackingThrottle,
 )
 from requests_app.calendars import calendar_for_agency
@@ -65,50 +72,62 @@ RECEIPT_SESSION_KEY = "portal_receipt"
 SUBMISSION_SCOPE = "portal:application_submit"
 
 
-class SubmissionCaptchaThrottle(TrackingFailureThrottle):
-    """Counts a client IP's submissions (rate ``submission_captcha``); past the rate the
-    application page asks for a captcha. Nothing is refused by it: ``allow_request`` only
-    looks, ``record_failure`` counts one submission."""
+class SubmissionCaptchaThrottle(FailureThrottle):
+    """Counts a client IP's submissions through the page (rate ``submission_captcha``); past
+    the rate the application page asks for a captcha. It refuses nothing itself."""
 
     scope = "submission_captcha"
 
 
-# --- small helpers ------------------------------------------------------------------------------
-def _wait_words(seconds: float | None) -> str:
-    """The wait in words (约 1 小时 / 5 分钟 / 30 秒), rounded up."""
-    seconds = max(int(-(-(seconds or 60) // 1)), 1)
-    minutes = -(-seconds // 60)
-    if minutes >= 60:
-        return f"{-(-minutes // 60)} 小时后再试"
-    if seconds >= 60:
-        return f"{minutes} 分钟后再试"
-    return f"{seconds} 秒后再试"
+# --- the API's throttles on pages ---------------------------------------------------------------
+class _ThrottledRequest:
+    """The page's request as the API's throttles read a DRF request: ``data`` (the tracking
+    number a follow-up names) is the form's POST; everything else (``META``, ``headers``: the
+    client IP as DRF's ``get_ident`` finds it) is the request's own."""
+
+    def __init__(self, request):
+        self._request = request
+        self.data = request.POST
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
 
 
 def _throttled(request, *classes) -> HttpResponse | None:
     """The API's throttles, applied to a page: a 429 page saying how long to wait, or None."""
     for cls in classes:
         throttle = cls()
-        if not throttle.allow_request(request, None):
-            wait = throttle.wait()
+        if not throttle.allow_request(_ThrottledRequest(request), None):
+            wait = math.ceil(throttle.wait() or 60)
             response = render(
-                request, "portal/throttled.html", {"wait": _wait_words(wait)}, status=429
+                request,
+                "portal/throttled.html",
+                {"wait": wait_in_words(wait)[0]},
+                status=429,
             )
-            response["Retry-After"] = str(int(wait or 60))
+            response["Retry-After"] = str(wait)
             return response
     return None
 
 
-def _has_recent(cls, request) -> bool:
-    """Whether the client IP has counted anything in ``cls``'s window (past its rate, for
-    the submission counter; any wrong code at all, for tracking)."""
-    throttle = cls()
+def _record_failure(request, *classes) -> None:
+    for cls in classes:
+        cls().record_failure(_ThrottledRequest(request), None)
+
+
+def _submission_needs_captcha(request) -> bool:
+    """Past ``submission_captcha`` submissions from this IP within its window."""
+    return not SubmissionCaptchaThrottle().allow_request(_ThrottledRequest(request), None)
+
+
+def _tracking_needs_captcha(request) -> bool:
+    """Any wrong tracking number or access code from this IP within the API's
+    ``tracking_enumeration`` window."""
+    throttle = TrackingEnumerationThrottle()
     if throttle.rate is None:
         return False
-    allowed = throttle.allow_request(request, None)
-    if cls is TrackingFailureThrottle:
-        return bool(throttle.history)
-    return not allowed
+    throttle.allow_request(_ThrottledRequest(request), None)
+    return bool(throttle.history)
 
 
 def _session_case(request) -> Case | None:
@@ -198,7 +217,7 @@ def apply(request, code: str):
 
     step = request.POST.get("step")
     confirming = step == "confirm"
-    needs_captcha = _has_recent(SubmissionCaptchaThrottle, request)
+    needs_captcha = _submission_needs_captcha(request)
     form = ApplicationForm(request.POST, with_captcha=confirming and needs_captcha)
     if step == "edit":  # back from the review page, with everything typed kept
         return render(request, "portal/apply.html", {"agency": agency, "form": form})
@@ -233,7 +252,7 @@ def apply(request, code: str):
         if not error.fields:
             form.add_error(None, error.message)
         return render(request, "portal/apply.html", {"agency": agency, "form": form}, status=400)
-    SubmissionCaptchaThrottle().record_failure(request, None)
+    _record_failure(request, SubmissionCaptchaThrottle)
     request.session[RECEIPT_SESSION_KEY] = {
         "tracking_number": body["tracking_number"],
         "access_code": body["access_code"],
@@ -349,12 +368,13 @@ def receipt_pdf(request):
 @require_http_methods(["GET", "POST"])
 def track(request):
     if request.method == "GET":
-        form = TrackForm(with_captcha=_has_recent(TrackingFailureThrottle, request))
+        form = TrackForm(with_captcha=_tracking_needs_captcha(request))
         return render(request, "portal/track.html", {"form": form})
-    refused = _throttled(request, TrackingThrottle, TrackingFailureThrottle)
+    # The API's own throttles for following an application, in the API view's order.
+    refused = _throttled(request, *ApplicationTrackView.throttle_classes)
     if refused:
         return refused
-    form = TrackForm(request.POST, with_captcha=_has_recent(TrackingFailureThrottle, request))
+    form = TrackForm(request.POST, with_captcha=_tracking_needs_captcha(request))
     if not form.is_valid():
         return render(request, "portal/track.html", {"form": form}, status=400)
     case = case_get_for_applicant(
@@ -362,7 +382,7 @@ def track(request):
         access_code=form.cleaned_data["access_code"],
     )
     if case is None:
-        TrackingFailureThrottle().record_failure(request, None)
+        _record_failure(request, *ApplicationTrackView.failure_throttle_classes)
         form = TrackForm(
             {"tracking_number": form.cleaned_data["tracking_number"]}, with_captcha=True
         )

@@ -76,42 +76,67 @@ def application_fields(**overrides) -> dict:
 
 
 # How to reach each state through the services, from a fresh online submission.
-def case_in_state(state: str, *, agency: Agency, actor, channel: str = Channel.ONLINE, **fields):
+def case_in_state(
+    state: str,
+    *,
+    agency: Agency,
+    actor,
+    channel: str = Channel.ONLINE,
+    days_ago: int = 0,
+    **fields,
+):
+    """A case in ``state``; with ``days_ago`` every step was taken that many days ago (so that
+    the applicant's 补正 or fee period has run out by today)."""
     from requests_app.services import cases as svc
     from requests_app.services.intake import case_intake, case_submit
 
+    at = timezone.now() - dt.timedelta(days=days_ago) if days_ago else None
     if channel in (Channel.IN_PERSON, Channel.ORAL, Channel.POST):
         case, _ = case_intake(
-            actor=actor, agency=agency, channel=channel, fields=application_fields(**fields)
+            actor=actor,
+            agency=agency,
+            channel=channel,
+            fields=application_fields(**fields),
+            effective_at=at,
         )
         if state == CaseState.SUBMITTED:
             raise ValueError("counter applications are registered at intake")
     else:
-        case, _ = case_submit(agency=agency, channel=channel, fields=application_fields(**fields))
+        case, _ = case_submit(
+            agency=agency, channel=channel, fields=application_fields(**fields), submitted_at=at
+        )
         if state == CaseState.SUBMITTED:
             return case
-        case = svc.case_confirm_receipt(case=case, actor=actor)
+        case = svc.case_confirm_receipt(case=case, actor=actor, effective_at=at)
     if state == CaseState.REGISTERED:
         return case
     if state == CaseState.AWAITING_SUPPLEMENT:
-        return svc.case_request_supplement(case=case, actor=actor, items="请提供文件名称或文号")
-    case = svc.case_start_processing(case=case, actor=actor)
+        return svc.case_request_supplement(
+            case=case, actor=actor, items="请提供文件名称或文号", effective_at=at
+        )
+    case = svc.case_start_processing(case=case, actor=actor, effective_at=at)
     if state == CaseState.PROCESSING:
         return case
     if state == CaseState.CONSULTING:
-        return svc.case_start_consultation(case=case, actor=actor, consultee="某某有限公司")
+        return svc.case_start_consultation(
+            case=case, actor=actor, consultee="某某有限公司", effective_at=at
+        )
     if state == CaseState.AWAITING_FEE:
-        return svc.case_issue_fee_notice(case=case, actor=actor, amount_yuan="100.00")
-    case = svc.case_submit_for_approval(case=case, actor=actor, outcome="disclosed")
+        return svc.case_issue_fee_notice(
+            case=case, actor=actor, amount_yuan="100.00", effective_at=at
+        )
+    case = svc.case_submit_for_approval(
+        case=case, actor=actor, outcome="disclosed", effective_at=at
+    )
     if state == CaseState.PENDING_APPROVAL:
         return case
-    case = svc.case_approve(case=case, actor=actor)
+    case = svc.case_approve(case=case, actor=actor, effective_at=at)
     if state == CaseState.APPROVED:
         return case
-    case = svc.case_serve_reply(case=case, actor=actor)
+    case = svc.case_serve_reply(case=case, actor=actor, effective_at=at)
     if state == CaseState.REPLIED:
         return case
-    case = svc.case_close(case=case, actor=actor)
+    case = svc.case_close(case=case, actor=actor, effective_at=at)
     assert state == CaseState.CLOSED
     return case
 

@@ -383,6 +383,10 @@ def test_submissions_are_throttled_per_client(client, office, settings):
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
     assert 1 <= int(response["Retry-After"]) <= 60
+    assert response.json()["message"] in (
+        "请求过于频繁，请 1 分钟后再试。",
+        *(f"请求过于频繁，请 {n} 秒后再试。" for n in range(1, 60)),
+    )
     other = APIClient(REMOTE_ADDR="10.9.8.7")
     assert submit(other, payload()).status_code == 201
 
@@ -564,10 +568,14 @@ def test_missing_tracking_fields_are_a_400(client, office):
     assert response.json()["fields"] == {"access_code": ["该字段是必填项。"]}
 
 
+def wrong_code_for(code: str) -> str:
+    return "23456789AB" if code != "23456789AB" else "3456789ABC"
+
+
 def test_after_ten_failures_even_the_right_code_is_throttled(client, office, settings):
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["tracking_failure"] == "10/hour"
     case, code = submitted(office)
-    wrong = "23456789AB" if code != "23456789AB" else "3456789ABC"
+    wrong = wrong_code_for(code)
 
     for _ in range(10):
         assert track(client, case.tracking_number, wrong).status_code == 404
@@ -576,11 +584,67 @@ def test_after_ten_failures_even_the_right_code_is_throttled(client, office, set
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "throttled"
     assert 3500 <= int(blocked["Retry-After"]) <= 3601
+    # The wait in words, not seconds (the header keeps the seconds for programs).
+    assert blocked.json()["message"] == "请求过于频繁，请 1 小时后再试。"
+    assert blocked.json()["message_en"] == "Too many requests; retry in 1 hour."
+    # The same number written as the lookup reads it is the same application.
+    assert track(client, case.tracking_number.lower(), code).status_code == 429
     # A spoofed X-Forwarded-For does not make a new client; another address does.
     assert (
         track(client, case.tracking_number, code, HTTP_X_FORWARDED_FOR="1.2.3.4").status_code == 429
     )
     assert track(APIClient(REMOTE_ADDR="10.1.1.1"), case.tracking_number, code).status_code == 200
+
+
+def test_wrong_codes_for_one_application_never_block_another(client, office):
+    """A portal calling from its server is one client for every citizen: one citizen's wrong
+    codes lock only their own application, never another citizen's right code."""
+    mistyped, mistyped_code = submitted(office)
+    other, other_code = submitted(office)
+    for _ in range(10):
+        assert (
+            track(client, mistyped.tracking_number, wrong_code_for(mistyped_code)).status_code
+            == 404
+        )
+    assert track(client, mistyped.tracking_number, mistyped_code).status_code == 429
+    response = track(client, other.tracking_number, other_code)
+    assert response.status_code == 200
+    assert response.json()["tracking_number"] == other.tracking_number
+
+
+def test_many_failures_over_many_numbers_stop_the_client(client, office, settings):
+    """Enumeration: wrong attempts on many applications (or unknown numbers) from one client
+    are stopped by the wider per-client limit, for every application."""
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["tracking_enumeration"] == "100/hour"
+    throttle_rates(settings, tracking_enumeration="5/hour")
+    case, code = submitted(office)
+    for n in range(5):
+        assert track(client, f"GK20990101ZZZZZ{n}", code).status_code == 404
+    blocked = track(client, case.tracking_number, code)
+    assert blocked.status_code == 429
+    assert blocked.json()["message"] == "请求过于频繁，请 1 小时后再试。"
+    # Another client is not affected.
+    assert track(APIClient(REMOTE_ADDR="10.1.1.2"), case.tracking_number, code).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("seconds", "chinese", "english"),
+    [
+        (1, "1 秒", "1 second"),
+        (59, "59 秒", "59 seconds"),
+        (60, "1 分钟", "1 minute"),
+        (61, "2 分钟", "2 minutes"),
+        (3599, "1 小时", "1 hour"),
+        (3600, "1 小时", "1 hour"),
+        (3700, "1 小时 2 分钟", "1 hour 2 minutes"),
+        (7200, "2 小时", "2 hours"),
+        (86400, "24 小时", "24 hours"),
+    ],
+)
+def test_the_wait_is_said_in_words(seconds, chinese, english):
+    from requests_app.api.errors import wait_in_words
+
+    assert wait_in_words(seconds) == (chinese, english)
 
 
 def test_successful_tracking_does_not_count_as_failure(client, office, settings):

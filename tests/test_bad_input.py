@@ -137,9 +137,29 @@ def test_unreadable_bodies_are_refused_in_the_error_shape(world, path):
     assert state_of_the_world() == before
 
 
-def test_a_too_large_body_without_credentials_is_still_json(world):
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+def test_a_too_large_body_is_413_json_on_every_post_in_every_setting(world, settings, debug):
+    """``make run`` has DEBUG on: the API still answers 413 in its shape, never Django's
+    debug page (which DEBUG would give the refused body otherwise)."""
+    settings.DEBUG = debug
+    big = b'{"description": "' + b"x" * (1024 * 1024 + 1) + b'"}'
+    client = Client(raise_request_exception=False)
+    auth = basic(world["approver"])
+    before = state_of_the_world()
+    for path in BODY_POSTS:
+        response = client.generic(
+            "POST", url_of(path, world["ids"]), big, content_type="application/json", **auth
+        )
+        body = assert_error(response, 413, "request_too_large")
+        assert body["message"] == "请求内容过大（上限 1048576 字节）。", path
+    assert state_of_the_world() == before
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+def test_a_too_large_body_without_credentials_is_still_json(world, settings, debug):
+    settings.DEBUG = debug
     big = b"{" + b" " * (1024 * 1024 + 1) + b"}"
-    response = Client().generic(
+    response = Client(raise_request_exception=False).generic(
         "POST", "/api/v1/applications/", big, content_type="application/json"
     )
     assert_error(response, 413, "request_too_large")

@@ -98,7 +98,8 @@ def case_for(kind: str, *, office, approver):
         case = case_in_state(S.PROCESSING, agency=office, actor=approver)
         return fee_issue_for_case(case=case, actor=approver, method="by_pages", pages=150)[0]
     if kind == K.NON_PROCESSING_NOTICE:
-        case = case_in_state(S.AWAITING_SUPPLEMENT, agency=office, actor=approver)
+        # The 补正 period ran out long ago (Art 30: only then 视为放弃).
+        case = case_in_state(S.AWAITING_SUPPLEMENT, agency=office, actor=approver, days_ago=90)
         return svc.case_abandon_no_supplement(case=case, actor=approver)
     case = case_in_state(S.PROCESSING, agency=office, actor=approver)
     case = svc.case_submit_for_approval(case=case, actor=approver, outcome=SAMPLE_OUTCOMES[kind])

@@ -140,7 +140,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "submission": env.str("THROTTLE_SUBMISSION", default="30/minute"),
         "tracking": env.str("THROTTLE_TRACKING", default="60/minute"),
+        # Wrong access codes per application and client; wrong attempts per client overall.
         "tracking_failure": env.str("THROTTLE_TRACKING_FAILURE", default="10/hour"),
+        "tracking_enumeration": env.str("THROTTLE_TRACKING_ENUMERATION", default="100/hour"),
         "agencies": env.str("THROTTLE_AGENCIES", default="120/minute"),
         # Not a refusal: past this many submissions from one IP the page asks for a captcha.
         "submission_captcha": env.str("PORTAL_CAPTCHA_AFTER_SUBMISSIONS", default="3/hour"),

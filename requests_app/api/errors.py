@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
@@ -63,6 +65,30 @@ _DRF_ERRORS: list[tuple[type[exceptions.APIException], str, str, str]] = [
 ]
 
 
+def wait_in_words(seconds: int) -> tuple[str, str]:
+    """A wait for people, in Chinese and English, rounded up to the minute once it is a
+    minute or more: 3600 → ("1 小时", "1 hour"), 3700 → ("1 小时 2 分钟", "1 hour 2 minutes"),
+    90 → ("2 分钟", "2 minutes"), 30 → ("30 秒", "30 seconds")."""
+    if seconds < 60:
+        return f"{seconds} 秒", f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    chinese = " ".join(
+        part
+        for part in (f"{hours} 小时" if hours else "", f"{minutes} 分钟" if minutes else "")
+        if part
+    )
+    english = " ".join(
+        part
+        for part in (
+            f"{hours} hour{'s' if hours != 1 else ''}" if hours else "",
+            f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else "",
+        )
+        if part
+    )
+    return chinese, english
+
+
 def error_body(code: str, message: str, message_en: str, fields: dict | None = None) -> dict:
     return {"code": code, "message": message, "message_en": message_en, "fields": fields or {}}
 
@@ -89,6 +115,19 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+# Bodies Django refuses to read (over DATA_UPLOAD_MAX_MEMORY_SIZE, or too many fields or files).
+REQUEST_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def request_too_large_body() -> dict:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body(
+        "request_too_large",
+        f"请求内容过大（上限 {limit} 字节）。",
+        f"The request body is too large ({limit} bytes at most).",
+    )
+
+
 def validation_error_body(detail) -> dict:
     fields = _flatten(detail)
     names = ", ".join(fields)
@@ -108,7 +147,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     headers: dict[str, str] = {}
-    if isinstance(exc, ServiceError):
+    if isinstance(exc, REQUEST_TOO_LARGE):
+        # Raised when the view reads the body. Left to Django, it would become handler400's
+        # answer with DEBUG off but the HTML debug page with DEBUG on: answer here, always.
+        body = request_too_large_body()
+        status = 413
+    elif isinstance(exc, ServiceError):
         body = error_body(exc.code, exc.message, exc.message_en, exc.fields)
         status = exc.status
     elif isinstance(exc, exceptions.ValidationError):
@@ -116,11 +160,12 @@ def exception_handler(exc, context):
         status = 400
     elif isinstance(exc, exceptions.Throttled):
         wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
-        headers["Retry-After"] = str(wait)
+        headers["Retry-After"] = str(wait)  # seconds, for programs
+        in_chinese, in_english = wait_in_words(wait)
         body = error_body(
             "throttled",
-            f"请求过于频繁，请 {wait} 秒后再试。",
-            f"Too many requests; retry in {wait} seconds.",
+            f"请求过于频繁，请 {in_chinese}后再试。",
+            f"Too many requests; retry in {in_english}.",
         )
         status = 429
     elif isinstance(exc, OperationalError | InterfaceError):

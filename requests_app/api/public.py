@@ -2,7 +2,8 @@
 
 An applicant sees only their own case, with the tracking number and the access code returned
 at submission; a wrong code answers exactly as an unknown tracking number does, and every such
-failure counts against the client's ``tracking_failure`` throttle.
+failure counts against that application's ``tracking_failure`` throttle (per client) and the
+client's wider ``tracking_enumeration`` throttle (see ``throttling``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from requests_app.api.serializers import (
 from requests_app.api.throttling import (
     AgencyListThrottle,
     SubmissionThrottle,
+    TrackingEnumerationThrottle,
     TrackingFailureThrottle,
     TrackingThrottle,
 )
@@ -153,16 +155,21 @@ def application_status(case: Case) -> dict:
 
 
 class ApplicationTrackView(PublicView):
-    throttle_classes = [TrackingThrottle, TrackingFailureThrottle]
+    throttle_classes = [TrackingThrottle, TrackingEnumerationThrottle, TrackingFailureThrottle]
+    failure_throttle_classes = (TrackingFailureThrottle, TrackingEnumerationThrottle)
 
     @extend_schema(
         operation_id="applications_track",
         summary="查询申请办理情况 / Follow an application",
         description=(
-            "用申请编号和查询码查询。编号不存在与查询码错误返回相同的 404；同一客户端错误次数过多后，"
-            "即使查询码正确也返回 429。/ With the tracking number and the access code (POST, so "
-            "the code stays out of URLs and logs). An unknown number and a wrong code get the same "
-            "404; after too many failures a client gets 429 even with the right code."
+            "用申请编号和查询码查询。编号不存在与查询码错误返回相同的 404。同一客户端对同一申请编号"
+            "的查询码错误次数过多后，该客户端对该编号的查询（即使查询码正确）返回 429，其他编号不受"
+            "影响；同一客户端对各编号的错误总数过多后，其全部查询返回 429。/ With the tracking "
+            "number and the access code (POST, so the code stays out of URLs and logs). An unknown "
+            "number and a wrong code get the same 404. After too many wrong codes for one "
+            "application a client gets 429 for that application, even with the right code, and "
+            "other applications are not affected; after too many failures over all applications "
+            "a client gets 429 for every one."
         ),
         tags=["public"],
         request=ApplicationTrackInputSerializer,
@@ -176,7 +183,8 @@ class ApplicationTrackView(PublicView):
             access_code=serializer.validated_data["access_code"],
         )
         if case is None:
-            TrackingFailureThrottle().record_failure(request, self)
+            for throttle_class in self.failure_throttle_classes:
+                throttle_class().record_failure(request, self)
             raise CaseNotFound(
                 "未找到该申请，或查询码不正确。",
                 "No application matches this tracking number and access code.",

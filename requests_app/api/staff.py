@@ -39,13 +39,12 @@ from requests_app.api.serializers import (
 )
 from requests_app.models import Case
 from requests_app.permissions import (
-    can_act,
     can_view_personal_data,
     caseworker_of,
     is_staff_member,
 )
 from requests_app.selectors import case_get, case_list, case_visible
-from requests_app.services.cases import ACTIONS
+from requests_app.services.cases import ACTIONS, case_available_actions
 from requests_app.services.errors import CaseNotFound
 from requests_app.services.intake import case_intake, idempotent
 
@@ -125,13 +124,9 @@ def _visible_case(request, pk: int, *, with_history: bool = True) -> Case:
 
 
 def allowed_actions(case: Case, user) -> list[str]:
-    """The actions ``user`` may take on ``case`` now: the state machine's available
-    transitions whose permission the user has, plus assigning and noting."""
-    names = {transition.name for transition in case.get_available_user_state_transitions(user)}
-    if case.is_open and can_act(user, "assign", case):
-        names.add("assign")
-    if can_act(user, "note", case):
-        names.add("note")
+    """The actions ``user`` may take on ``case`` now (``case_available_actions``), in the
+    order of ``ACTIONS``."""
+    names = case_available_actions(case=case, user=user)
     return [name for name in ACTIONS if name in names]
 
 

@@ -1,15 +1,44 @@
-"""Throttles of the public API, per client IP address.
+"""Throttles of the public API.
 
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` and are read on each request (DRF's
 ``SimpleRateThrottle`` reads them once at import, so overriding the setting would have no
 effect). The client IP is DRF's ``get_ident``: ``REMOTE_ADDR``, or the address the trusted
 proxies put in ``X-Forwarded-For`` when ``NUM_PROXIES`` says how many there are.
+
+Following an application counts wrong access codes twice (the view calls ``record_failure``):
+
+- per tracking number and client (``tracking_failure``, 10 an hour): after that many wrong codes
+  for one application, that client may not try it again — not even with the right code —
+  until the oldest failure leaves the window. Guessing a 50-bit code stays hopeless, and other
+  applications, and other clients, are not touched: a portal that calls from its server does
+  not lock every citizen out because one of them mistyped.
+- per client across all numbers (``tracking_enumeration``, wider): a client trying many
+  applications (enumeration) is stopped altogether.
+
+The failures are kept on the cache API through ``failures_recent`` / ``failure_record`` only,
+so that the counting can be swapped for an atomic one in one place.
 """
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache.backends.base import BaseCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+
+def failures_recent(cache: BaseCache, key: str, *, now: float, window: float) -> list[float]:
+    """The moments of the failures under ``key`` within the last ``window`` seconds, newest
+    first."""
+    return [moment for moment in cache.get(key, []) if moment > now - window]
+
+
+def failure_record(cache: BaseCache, key: str, *, now: float, window: float) -> None:
+    """Add a failure at ``now`` under ``key``, kept for ``window`` seconds."""
+    history = failures_recent(cache, key, now=now, window=window)
+    history.insert(0, now)
+    cache.set(key, history, window)
 
 
 class ClientIpRateThrottle(SimpleRateThrottle):
@@ -34,24 +63,20 @@ class AgencyListThrottle(ClientIpRateThrottle):
     scope = "agencies"
 
 
-class TrackingFailureThrottle(ClientIpRateThrottle):
-    """Wrong tracking numbers or access codes, per client IP.
-
-    Only failures count (the view calls :meth:`record_failure`); once a client has made as
-    many as the rate allows within its period, every tracking request from it is refused —
-    even one with the right code — until the oldest failure leaves the window. That makes
-    guessing a 50-bit access code hopeless.
-    """
-
-    scope = "tracking_failure"
+class FailureThrottle(ClientIpRateThrottle):
+    """Counts only failures (the view calls :meth:`record_failure`). Once as many as the rate
+    allows have been counted under a request's key within the period, requests under that key
+    are refused until the oldest failure leaves the window. A request without a key (see
+    ``get_cache_key``) is not counted and not refused here."""
 
     def allow_request(self, request, view):
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
-        self.history = self.cache.get(self.key, [])
+        if self.key is None:
+            return True
         self.now = self.timer()
-        self.history = [moment for moment in self.history if moment > self.now - self.duration]
+        self.history = failures_recent(self.cache, self.key, now=self.now, window=self.duration)
         if len(self.history) >= self.num_requests:
             return self.throttle_failure()
         return True
@@ -60,7 +85,38 @@ class TrackingFailureThrottle(ClientIpRateThrottle):
         if self.rate is None:
             return
         key = self.get_cache_key(request, view)
-        now = self.timer()
-        history = [m for m in self.cache.get(key, []) if m > now - self.duration]
-        history.insert(0, now)
-        self.cache.set(key, history, self.duration)
+        if key is not None:
+            failure_record(self.cache, key, now=self.timer(), window=self.duration)
+
+
+def tracking_number_of(request) -> str | None:
+    """The tracking number a follow-up request names, as the lookup reads it (trimmed,
+    upper case), or ``None`` if the body names none."""
+    data = request.data
+    number = data.get("tracking_number") if isinstance(data, dict) else None
+    if not isinstance(number, str) or not number.strip():
+        return None
+    return number.strip().upper()
+
+
+class TrackingFailureThrottle(FailureThrottle):
+    """Wrong access codes for one application from one client."""
+
+    scope = "tracking_failure"
+
+    def get_cache_key(self, request, view):
+        number = tracking_number_of(request)
+        if number is None:
+            return None
+        # Hashed: the key holds no client text (cache backends restrict key characters).
+        digest = hashlib.sha256(number.encode()).hexdigest()[:32]
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": f"{digest}:{self.get_ident(request)}",
+        }
+
+
+class TrackingEnumerationThrottle(FailureThrottle):
+    """Wrong tracking numbers or access codes from one client, whatever the application."""
+
+    scope = "tracking_enumeration"

@@ -431,17 +431,15 @@ def case_receive_supplement(
 def case_abandon_no_supplement(
     *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
 ) -> Case:
-    """Close the case as 视为放弃 when the 补正 period ran out (Art 30)."""
-    effective_at = effective_at or timezone.now()
-    on = on or local_date(effective_at)
-    return _transition(
+    """Close the case as 视为放弃 once the 补正 period has run out (Art 30). Raises
+    TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
+    return _abandon(
         "abandon_no_supplement",
         case=case,
         actor=actor,
-        args=dict(on=on),
+        on=on,
         effective_at=effective_at,
         expected_version=expected_version,
-        data={"on": _iso(on), "outcome": Outcome.ABANDONED_NO_SUPPLEMENT},
     )
 
 
@@ -658,17 +656,112 @@ def case_record_fee_payment(
 def case_abandon_no_fee(
     *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
 ) -> Case:
-    """Close the case when the fee was not paid in time (Art 42)."""
-    effective_at = effective_at or timezone.now()
-    on = on or local_date(effective_at)
-    return _transition(
+    """Close the case once the fee was not paid within its 20 working days (Art 42). Raises
+    TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
+    return _abandon(
         "abandon_no_fee",
         case=case,
         actor=actor,
-        args=dict(on=on),
+        on=on,
         effective_at=effective_at,
         expected_version=expected_version,
-        data={"on": _iso(on), "outcome": Outcome.ABANDONED_NO_FEE},
+    )
+
+
+# --- abandonment: the applicant's period must have run out ---------------------------------
+# 条例 Art 30 (补正) and Art 42 (信息处理费): the period is the applicant's to its last day; the
+# case may be closed for want of the supplement or the fee only from the day after. This is
+# the one place the rule lives: the services enforce it, the admin and the staff API offer the
+# action only when it holds, and the sweep's automatic closure goes through the services.
+_ABANDONMENT_PERIODS = {
+    # action: (source state, due-date field, the deadline, the outcome, the article)
+    "abandon_no_supplement": (
+        CaseState.AWAITING_SUPPLEMENT,
+        "supplement_due_on",
+        "补正期限",
+        Outcome.ABANDONED_NO_SUPPLEMENT,
+        "第三十条",
+    ),
+    "abandon_no_fee": (
+        CaseState.AWAITING_FEE,
+        "fee_due_on",
+        "缴费期限",
+        Outcome.ABANDONED_NO_FEE,
+        "第四十二条",
+    ),
+}
+
+
+def case_abandonment_refusal(
+    *, case: Case, action: str, on: dt.date | None = None
+) -> TransitionRefused | None:
+    """Why ``action`` cannot close ``case`` on ``on`` (default today) — the applicant's 补正 or
+    fee period has not run out — or ``None`` when nothing in the period stands in the way
+    (including actions that are not abandonments and cases in another state, which the state
+    machine refuses on its own). Reads only the case; raises nothing."""
+    period = _ABANDONMENT_PERIODS.get(action)
+    if period is None:
+        return None
+    source, field, label, outcome, article = period
+    if case.state != source:
+        return None
+    on = on or timezone.localdate()
+    due = getattr(case, field)
+    if due is None:
+        return TransitionRefused(
+            f"{label}尚未确定，不能按“{Outcome(outcome).label}”办结。",
+            f"The applicant's {field} is not known; the case cannot be closed as {outcome}.",
+            code="period_not_ended",
+        )
+    if on <= due:
+        first = due + dt.timedelta(days=1)
+        return TransitionRefused(
+            f"申请人的{label}至 {due} 届满，{first} 起方可按“{Outcome(outcome).label}”办结"
+            f"（《政府信息公开条例》{article}）。",
+            f"The applicant's period runs to {due}; the case can be closed as {outcome} "
+            f"from {first} on.",
+            code="period_not_ended",
+            fields={"on": ["period_not_ended"]},
+        )
+    return None
+
+
+def case_available_actions(*, case: Case, user) -> set[str]:
+    """The names of the actions ``user`` may take on ``case`` now: the state machine's
+    transitions whose source, conditions and permission allow it (an abandonment only once
+    the applicant's period has run out), plus assigning an open case and notes. What the
+    admin's buttons and the staff API's ``allowed_actions`` show."""
+    names = {t.name for t in case.get_available_user_state_transitions(user)}
+    names = {n for n in names if case_abandonment_refusal(case=case, action=n) is None}
+    if case.is_open and can_act(user, "assign", case):
+        names.add("assign")
+    if can_act(user, "note", case):
+        names.add("note")
+    return names
+
+
+def _abandon(action: str, *, case: Case, actor, on, effective_at, expected_version) -> Case:
+    """Close ``case`` by the abandonment ``action`` on ``on`` (default: the day of
+    ``effective_at``), checked under the row lock against the applicant's period."""
+    effective_at = effective_at or timezone.now()
+    on = _check_day(on or local_date(effective_at), case=case, field="on", label="办结日期")
+    outcome = _ABANDONMENT_PERIODS[action][3]
+
+    def apply(locked: Case) -> None:
+        refusal = case_abandonment_refusal(case=locked, action=action, on=on)
+        if refusal is not None:
+            raise refusal
+        getattr(locked, action)(on=on)
+
+    return _perform(
+        case=case,
+        actor=actor,
+        kind=action,
+        transition=action,
+        apply=apply,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        data={"on": _iso(on), "outcome": outcome},
     )
 
 

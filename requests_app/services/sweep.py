@@ -17,9 +17,10 @@ Two steps, so that the periodic part does work proportional to the due cases onl
    - ``consultation_ended``: the consultee's 15 working days ran out (Arts 32, 34): the
      handler decides without their opinion;
    - ``close_no_supplement`` / ``close_no_fee``: the applicant's 补正 or fee period ran out
-     (Arts 30, 42): the case is closed by ``case_abandon_no_supplement`` /
-     ``case_abandon_no_fee`` when the agency's ``auto_close_abandoned`` is on, otherwise the
-     office gets a review task (an inbox row and a ``closure_proposed`` event).
+     (Arts 30, 42; the services' ``case_abandonment_refusal`` says whether it has): the case is
+     closed by ``case_abandon_no_supplement`` / ``case_abandon_no_fee`` when the agency's
+     ``auto_close_abandoned`` is on, otherwise the office gets a review task (an inbox row and
+     a ``closure_proposed`` event).
 
    After a chunk each case's ``next_action_on`` moves to its next future action, so it leaves
    the index, in the same transaction.
@@ -119,6 +120,8 @@ def claim_queryset(case_ids: Sequence[int], today: dt.date):
         "version",
         "clock",
         "next_action_on",
+        "supplement_due_on",
+        "fee_due_on",
         "agency__id",
         "agency__name",
         "agency__email",
@@ -194,18 +197,33 @@ EVENT_KINDS = {
 }
 
 
+# The service action that closes a case for each closing action of the clock.
+ABANDONMENTS = {
+    CLOSE_NO_SUPPLEMENT: "abandon_no_supplement",
+    CLOSE_NO_FEE: "abandon_no_fee",
+}
+
+
+def _period_still_running(case: Case, action: Action, today: dt.date) -> bool:
+    """Whether the services' rule (``case_abandonment_refusal``) still keeps the case open:
+    the applicant's period has not run out on ``today``. Then neither closure nor proposal."""
+    from requests_app.services import cases as case_services
+
+    refusal = case_services.case_abandonment_refusal(
+        case=case, action=ABANDONMENTS[action.kind], on=today
+    )
+    if refusal is not None:
+        logger.info("case %s not closed by the sweep: %s", case.pk, refusal.message_en)
+    return refusal is not None
+
+
 def _close(case: Case, action: Action, today: dt.date) -> bool:
     """Close the case through the services; ``False`` if the case no longer allows it."""
     from requests_app.services import cases as case_services
 
-    service = (
-        case_services.case_abandon_no_supplement
-        if action.kind == CLOSE_NO_SUPPLEMENT
-        else case_services.case_abandon_no_fee
-    )
     try:
         with transaction.atomic():
-            service(case=case, actor=None, on=today)
+            case_services.ACTIONS[ABANDONMENTS[action.kind]](case=case, actor=None, on=today)
     except ServiceError as exc:
         logger.info("case %s not closed by the sweep: %s", case.pk, exc)
         return False
@@ -221,7 +239,9 @@ def _process_batch(cases: list[Case], today: dt.date, totals: dict) -> None:
     for case in cases:
         actions = [Action.from_dict(a) for a in (case.clock or {}).get("actions", [])]
         for action in due_actions(actions, today):
-            auto_close = action.kind in (CLOSE_NO_SUPPLEMENT, CLOSE_NO_FEE)
+            auto_close = action.kind in ABANDONMENTS
+            if auto_close and _period_still_running(case, action, today):
+                continue
             if auto_close and case.agency.auto_close_abandoned:
                 if _close(case, action, today):
                     closed.add(case.pk)
