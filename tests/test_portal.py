@@ -633,3 +633,66 @@ def test_the_office_answers_a_question_on_the_admin_case_page(tree, registrar):
     stranger = Client()
     stranger.force_login(caseworker(tree["dept"], Role.REGISTRAR))
     assert stranger.post(url, {"expected_version": case.version, "text": "x"}).status_code == 404
+
+
+# --- 5. safety -----------------------------------------------------------------------------------
+SECURITY_HEADERS = (
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+
+
+def test_the_pages_carry_the_security_headers_the_admin_has(client, tree):
+    admin = client.get(reverse("admin:login"))
+    for url in ("/", reverse("portal:guide", args=["city-office"]), reverse("portal:track")):
+        page = client.get(url)
+        for header in SECURITY_HEADERS:
+            assert page.get(header) == admin.get(header) and page.get(header), (url, header)
+
+
+def test_no_template_has_an_inline_script_or_style():
+    from pathlib import Path
+
+    import portal
+
+    templates = Path(portal.__file__).parent / "templates"
+    for path in templates.rglob("*.html"):
+        text = path.read_text()
+        assert "<script" not in text and "style=" not in text and "<style" not in text, path
+        assert "//cdn" not in text and "http://" not in text and "https://" not in text, path
+
+
+def test_every_form_carries_the_csrf_token(client, tree, handler):
+    case, code = _submit(tree["office"])
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    case = svc.case_request_supplement(case=case, actor=handler, items="请写明年份")
+    pages = [
+        client.get(reverse("portal:apply", args=["city-office"])).content.decode(),
+        client.get(reverse("portal:track")).content.decode(),
+        _follow(client, case, code).content.decode(),
+    ]
+    for page in pages:
+        forms = re.findall(r"<form [^>]*method=\"post\".*?</form>", page, re.S)
+        assert forms
+        for form in forms:
+            assert 'name="csrfmiddlewaretoken"' in form
+
+
+def test_no_personal_data_or_access_code_reaches_the_logs_or_a_url(client, tree, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    response = _apply(client, tree["office"], phone="13912345678")
+    assert response.status_code == 302
+    page = client.get(reverse("portal:submitted")).content.decode()
+    code = re.search(r'查询码<strong class="code">(\w+)</strong>', page).group(1)
+    case = Case.objects.get()
+    client.get(reverse("portal:receipt"))
+    _track(client, case.tracking_number, "WRONGCODE1")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (code, case.id_number, "13912345678", case.address, "张三"):
+        assert secret not in logged, secret
+    for url in re.findall(r'(?:href|action|src)="([^"]*)"', page):
+        assert code not in url and case.id_number not in url
