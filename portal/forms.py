@@ -14,6 +14,7 @@ from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from rest_framework import serializers
 
+from requests_app import validation
 from requests_app.api.serializers import ApplicantFieldsInputSerializer
 from requests_app.choices import ApplicantType
 from requests_app.services.applicant import QUESTION_MAX_CHARS, SUPPLEMENT_MAX_CHARS
@@ -129,6 +130,8 @@ class ApplicationForm(forms.Form):
         serializer = ApplicantFieldsInputSerializer(data=self.application_data())
         if not serializer.is_valid():
             self.add_serializer_errors(serializer.errors)
+        elif cleaned.get("sms_opt_in") and not validation.is_mobile_number(cleaned["phone"]):
+            self.add_error("sms_opt_in", "短信通知需要填写 11 位手机号码。")
         else:
             self.validated = {**serializer.applicant_fields(), "sms_opt_in": cleaned["sms_opt_in"]}
         return cleaned

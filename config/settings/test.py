@@ -11,3 +11,4 @@ CELERY_TASK_ALWAYS_EAGER = False
 REST_FRAMEWORK = {**REST_FRAMEWORK}
 # The captcha accepts "PASSED" (django-simple-captcha's test mode), so tests can answer it.
 CAPTCHA_TEST_MODE = True
+SMS_BACKEND = "requests_app.sms.ConsoleBackend"
