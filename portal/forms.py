@@ -224,5 +224,5 @@ class QuestionForm(forms.Form):
         label="留言内容",
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=QUESTION_MAX_CHARS,
-        help_text="500 字以内。本机关答复后会显示在下方的办理记录中。",
+        help_text="500 字以内。留言和本机关的答复显示在上方的办理记录中。",
     )

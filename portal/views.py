@@ -11,6 +11,7 @@ case's id (never the code), so no URL carries either.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import secrets
@@ -45,9 +46,9 @@ from requests_app.api.throttling import (
     TrackingThrottle,
 )
 from requests_app.calendars import calendar_for_agency
-from requests_app.choices import OPEN_STATES, CaseState
+from requests_app.choices import OPEN_STATES, CaseState, Outcome
 from requests_app.fees import fee_rules_text
-from requests_app.letters.facts import case_remedies
+from requests_app.letters.facts import case_remedies, cn_date
 from requests_app.letters.render import render_pdf
 from requests_app.models import Agency, Case, CaseEvent, EventKind, Letter
 from requests_app.selectors import agency_by_code, case_get_for_applicant, case_get_public
@@ -304,7 +305,8 @@ def _summary(form: ApplicationForm) -> list[tuple[str, str]]:
             continue
         value = form.cleaned_data.get(name, "")
         if name == "sms_opt_in":
-            value = "是" if value else "否"
+            rows.append(("短信通知", "是" if value else "否"))
+            continue
         elif hasattr(field, "choices") and value:
             value = _choice_label(field.choices, value)
         rows.append((str(field.label), value or "—"))
@@ -413,7 +415,6 @@ APPLICANT_EVENTS = {
     EventKind.WITHDRAW: "撤回申请",
     EventKind.CLOSE: "办结归档",
     EventKind.REOPEN: "重新办理",
-    EventKind.DUE_CHANGED: "答复期限调整",
     EventKind.LETTER_SERVED: "送达文书",
     EventKind.QUESTION_ASKED: "您的留言",
     EventKind.QUESTION_ANSWERED: "本机关答复留言",
@@ -435,6 +436,13 @@ PLAIN_STATES = {
 }
 
 
+def _cn_day(iso: str | None) -> str:
+    try:
+        return cn_date(dt.date.fromisoformat(iso)) if iso else ""
+    except ValueError:
+        return ""
+
+
 def _event_detail(event: CaseEvent) -> str:
     data = event.data or {}
     kind = event.kind
@@ -442,17 +450,17 @@ def _event_detail(event: CaseEvent) -> str:
         return f"需补正事项：{data.get('items', '')}（期限 {data.get('period_days', '')} 个工作日）"
     if kind == EventKind.RECEIVE_SUPPLEMENT:
         text = data.get("text", "")
-        return f"补正收到日期 {data.get('received_on', '')}" + (
+        return f"补正收到日期：{_cn_day(data.get('received_on'))}" + (
             f"。补正内容：{text}" if text else ""
         )
+    if kind in (EventKind.SERVE_REPLY, EventKind.REPLY_ON_SPOT) and data.get("outcome"):
+        return f"答复结果：{Outcome(data['outcome']).label}"
     if kind == EventKind.EXTEND:
         return f"延长 {data.get('days', '')} 个工作日"
     if kind in (EventKind.QUESTION_ASKED, EventKind.QUESTION_ANSWERED, EventKind.WITHDRAW):
         return event.reason
     if kind == EventKind.ISSUE_FEE_NOTICE:
         return f"金额 {data.get('amount_yuan', '')} 元"
-    if kind == EventKind.DUE_CHANGED:
-        return f"新的答复期限 {data.get('to') or data.get('new') or ''}".strip()
     if kind == EventKind.LETTER_SERVED:
         return str(data.get("title") or data.get("number") or "")
     return ""
