@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audit import admin_views as audit_admin_views
 from audit import api as audit_api
-from requests_app.views import healthz
+from requests_app.views import healthz, release_download
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The applicant's download of a release (the reply e-mail links here).
+    path("release/", release_download, name="release-download"),
     # Before the admin and the API: a case's history export (audit/).
     *audit_admin_views.urls(),
     *audit_api.urls(),

@@ -81,24 +81,13 @@ class SubmissionCaptchaThrottle(FailureThrottle):
 
 
 # --- the API's throttles on pages ---------------------------------------------------------------
-class _ThrottledRequest:
-    """The page's request as the API's throttles read a DRF request: ``data`` (the tracking
-    number a follow-up names) is the form's POST; everything else (``META``, ``headers``: the
-    client IP as DRF's ``get_ident`` finds it) is the request's own."""
-
-    def __init__(self, request):
-        self._request = request
-        self.data = request.POST
-
-    def __getattr__(self, name):
-        return getattr(self._request, name)
-
-
+# The throttles read a page's request as they read an API request: the client IP from
+# ``META`` (DRF's ``get_ident``), the tracking number a follow-up names from its form POST.
 def _throttled(request, *classes) -> HttpResponse | None:
     """The API's throttles, applied to a page: a 429 page saying how long to wait, or None."""
     for cls in classes:
         throttle = cls()
-        if not throttle.allow_request(_ThrottledRequest(request), None):
+        if not throttle.allow_request(request, None):
             wait = math.ceil(throttle.wait() or 60)
             response = render(
                 request,
@@ -113,12 +102,12 @@ def _throttled(request, *classes) -> HttpResponse | None:
 
 def _record_failure(request, *classes) -> None:
     for cls in classes:
-        cls().record_failure(_ThrottledRequest(request), None)
+        cls().record_failure(request, None)
 
 
 def _submission_needs_captcha(request) -> bool:
     """Past ``submission_captcha`` submissions from this IP within its window."""
-    return not SubmissionCaptchaThrottle().allow_request(_ThrottledRequest(request), None)
+    return not SubmissionCaptchaThrottle().allow_request(request, None)
 
 
 def _tracking_needs_captcha(request) -> bool:
@@ -127,7 +116,7 @@ def _tracking_needs_captcha(request) -> bool:
     throttle = TrackingEnumerationThrottle()
     if throttle.rate is None:
         return False
-    throttle.allow_request(_ThrottledRequest(request), None)
+    throttle.allow_request(request, None)
     return bool(throttle.history)
 
 

@@ -184,3 +184,58 @@ class Timeliness(models.TextChoices):
     ON_TIME = "on_time", _("按时")
     EXTENDED = "extended", _("延期后按时")
     LATE = "late", _("逾期")
+
+
+class PageDecision(models.TextChoices):
+    # 区分处理 (Art 37), one per page of a record under review.
+    DISCLOSE = "disclose", _("公开")  # released as it is
+    PARTIAL = "partial", _("部分公开")  # released with regions removed (each with its basis)
+    WITHHOLD = "withhold", _("不予公开")  # withheld whole (kept in the release, blanked, labelled)
+    IRRELEVANT = "irrelevant", _("与申请无关")  # left out: not what was asked for
+    DUPLICATE = "duplicate", _("重复")  # left out: the same page appears elsewhere
+
+
+# Decisions that put a page into the release copy (blanked or not).
+RELEASED_DECISIONS = frozenset({PageDecision.DISCLOSE, PageDecision.PARTIAL})
+
+
+class WithholdBasis(models.TextChoices):
+    # The closed list of grounds to withhold a page or a region: the report's withheld
+    # outcomes (Arts 14, 15, 16, 36(七)), with the same codes, so that a review that
+    # withholds everything on one ground names the outcome directly. The label is what the
+    # release copy prints on each removed region.
+    STATE_SECRET = Outcome.WITHHELD_STATE_SECRET.value, _("第十四条 国家秘密")
+    PROHIBITED_BY_LAW = Outcome.WITHHELD_PROHIBITED_BY_LAW.value, _("第十四条 法律行政法规禁止公开")
+    SECURITY_STABILITY = Outcome.WITHHELD_SECURITY_STABILITY.value, _("第十四条 三安全一稳定")
+    COMMERCIAL_SECRET = Outcome.WITHHELD_COMMERCIAL_SECRET.value, _("第十五条 商业秘密")
+    PERSONAL_PRIVACY = Outcome.WITHHELD_PERSONAL_PRIVACY.value, _("第十五条 个人隐私")
+    THIRD_PARTY_OTHER = Outcome.WITHHELD_THIRD_PARTY_OTHER.value, _("第十五条 其他第三方合法权益")
+    INTERNAL_AFFAIRS = Outcome.WITHHELD_INTERNAL_AFFAIRS.value, _("第十六条第一款 内部事务信息")
+    PROCESS_INFO = Outcome.WITHHELD_PROCESS_INFO.value, _("第十六条第二款 过程性信息")
+    LAW_ENFORCEMENT_FILE = (
+        Outcome.WITHHELD_LAW_ENFORCEMENT_FILE.value,
+        _("第十六条第二款 行政执法案卷"),
+    )
+    ADMINISTRATIVE_QUERY = (
+        Outcome.WITHHELD_ADMINISTRATIVE_QUERY.value,
+        _("第三十六条第（七）项 行政查询事项"),
+    )
+
+
+WITHHELD_OUTCOMES = frozenset(WithholdBasis.values)
+
+
+class RecordKind(models.TextChoices):
+    # Decided by the file's content (redaction.sniff_file), never by its name.
+    PDF = "pdf", "PDF"
+    JPEG = "jpeg", "JPEG"
+    PNG = "png", "PNG"
+    TIFF = "tiff", "TIFF"
+    DOCX = "docx", "DOCX"  # stored; reviewed once converted to PDF (LibreOffice)
+    OFD = "ofd", "OFD"  # stored; must be converted to PDF outside the service before review
+
+
+class SuggestionState(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    ACCEPTED = "accepted", _("已采纳")
+    REJECTED = "rejected", _("未采纳")

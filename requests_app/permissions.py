@@ -68,7 +68,27 @@ LINKED_ACTION_ROLES: dict[str, set[str]] = {
     "letter_issued": _OFFICE,
     "letter_served": _OFFICE,
     "question_answered": _OFFICE,
+    # Records and their review (services/records.py): the handling roles work on them; the
+    # office head publishes a release to the reading room.
+    **dict.fromkeys(
+        (
+            "record_added",
+            "record_removed",
+            "page_decided",
+            "region_added",
+            "region_removed",
+            "suggestions_found",
+            "suggestion_accepted",
+            "suggestion_rejected",
+            "release_built",
+        ),
+        _HANDLING,
+    ),
+    "release_published": {R.APPROVER},
+    "release_unpublished": {R.APPROVER},
 }
+# Who may download a record's original (unredacted) file, on the cases they see.
+RECORD_ORIGINAL_ROLES = {R.HANDLER, R.APPROVER, R.ADMINISTRATOR, R.AUDITOR}
 READ_ALL_ROLES = {R.SUPERVISOR, R.ADMINISTRATOR, R.AUDITOR}
 
 
@@ -147,3 +167,12 @@ def transition_permission(action: str):
 
     check.__name__ = f"may_{action}"
     return check
+
+
+def can_download_original(user, case) -> bool:
+    """May ``user`` download the unredacted original of ``case``'s records? (the caller has
+    already checked that the case is visible to ``user``)."""
+    if user is not None and user.is_superuser:
+        return True
+    worker = caseworker_of(user)
+    return bool(worker and worker.role in RECORD_ORIGINAL_ROLES)

@@ -6,14 +6,15 @@ import datetime as dt
 import time
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from requests_app.choices import OPEN_STATES
-from requests_app.models import Agency, Case, CaseEvent
+from requests_app.models import Agency, Case, CaseEvent, Publication
 from requests_app.permissions import visible_cases_filter
 from requests_app.services.errors import CaseNotFound
+from requests_app.similarity import bigrams, jaccard
 
 
 def case_visible(*, user) -> QuerySet[Case]:
@@ -149,3 +150,45 @@ def _agency_attnames() -> list[str]:
 def agency_cache_clear(**_kwargs) -> None:
     """Forget the cached agencies of this process (any agency saved or deleted here)."""
     _agency_rows.clear()
+
+
+# --- the reading room ---------------------------------------------------------------------------
+SIMILAR_PUBLISHED_LIMIT = 3
+SIMILAR_PUBLISHED_SCAN = 500  # the most recent publications compared with a new description
+SIMILAR_PUBLISHED_MIN = 0.2  # at least 20% of the two-character pieces shared
+
+
+def published_search(q: str = "") -> QuerySet[Publication]:
+    """Publications in the reading room, newest first; each word of ``q`` must appear in the
+    title or the summary."""
+    rows = Publication.objects.filter(is_active=True)
+    for word in (q or "").split():
+        rows = rows.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+    return (
+        rows.select_related("agency", "release")
+        .prefetch_related("release__files")
+        .order_by("-published_at", "-pk")
+    )
+
+
+def published_similar(description: str) -> list[dict]:
+    """The published answers most like ``description`` (``similarity``: shared bigrams of
+    the title and summary), best first, for a new application to see at once."""
+    wanted = bigrams(description)
+    if not wanted:
+        return []
+    rows = (
+        Publication.objects.filter(is_active=True)
+        .order_by("-published_at", "-pk")
+        .values_list("pk", "title", "summary")[:SIMILAR_PUBLISHED_SCAN]
+    )
+    scored = [
+        (jaccard(wanted, bigrams(f"{title} {summary}")), pk, title) for pk, title, summary in rows
+    ]
+    best = sorted(
+        (row for row in scored if row[0] >= SIMILAR_PUBLISHED_MIN), key=lambda r: (-r[0], -r[1])
+    )
+    return [
+        {"id": pk, "title": title, "url": f"/api/v1/published/{pk}/", "score": round(score, 2)}
+        for score, pk, title in best[:SIMILAR_PUBLISHED_LIMIT]
+    ]

@@ -62,6 +62,8 @@ def test_every_public_and_staff_operation_is_in_the_schema():
     assert public == {
         ("POST", "/api/v1/applications/"),
         ("POST", "/api/v1/applications/track/"),
+        ("POST", "/api/v1/applications/release/"),
+        ("POST", "/api/v1/applications/release/download/"),
         ("GET", "/api/v1/agencies/"),
     }
     posts = {p for m, p in operations if m == "POST"}

@@ -30,12 +30,12 @@ EXPECTED_STATES = {
     S.SUBMITTED: 3,
     S.REGISTERED: 2,
     S.AWAITING_SUPPLEMENT: 2,
-    S.PROCESSING: 5,
+    S.PROCESSING: 6,
     S.CONSULTING: 1,
     S.AWAITING_FEE: 2,
     S.PENDING_APPROVAL: 3,
     S.APPROVED: 1,
-    S.REPLIED: 18,
+    S.REPLIED: 19,
     S.CLOSED: 8,
 }
 
@@ -56,6 +56,18 @@ def snapshot():
     )
 
 
+@pytest.fixture(autouse=True)
+def records_root(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "records": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "records")},
+        },
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.mark.slow
 def test_load_demo_twice(db):
     first_output = load()
@@ -63,7 +75,7 @@ def test_load_demo_twice(db):
     second_output = load()
     assert snapshot() == first
     assert "演示申请已存在，未重复创建。" in second_output
-    assert "已创建 45 件演示申请。" in first_output
+    assert "已创建 47 件演示申请。" in first_output
 
     # The accounts it prints exist, with their role, agency and the printed password.
     for username, (code, role) in EXPECTED_ACCOUNTS.items():
@@ -102,3 +114,23 @@ def test_load_demo_twice(db):
     calendar = calendar_for_agency(oldest.agency)
     assert oldest.received_on == Command().working_days_ago(calendar, 240)
     assert (today - oldest.received_on).days < 366
+
+    # 区分处理: a case answered with a partial release, the letter's table, a publication, and
+    # the applicant's download; another with a record waiting for review.
+    from requests_app.models import Letter, Publication, Record
+
+    partial = (
+        Case.objects.filter(records__isnull=False).distinct().get(outcome="partially_disclosed")
+    )
+    release = partial.releases.get(approved_at__isnull=False)
+    assert release.files.count() == 1
+    letter = Letter.objects.get(case=partial, kind="reply_partial")
+    assert [row["basis"] for row in letter.content["withheld_table"]] == [
+        "第十五条 个人隐私",
+        "第十六条第二款 过程性信息",
+    ]
+    assert Publication.objects.get(case=partial).is_active
+    waiting = Record.objects.exclude(case=partial).get()
+    assert waiting.case.state == S.PROCESSING
+    assert not waiting.pages.exclude(decision="").exists()
+    assert f"/release/?n={partial.tracking_number}" in first_output

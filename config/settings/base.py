@@ -112,6 +112,43 @@ STORAGES = {
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
+# Records (a case's files) and their release copies: never served by URL (no base_url), only
+# through views that check who may see the case. RECORDS_STORAGE=s3 keeps them in an
+# S3-compatible bucket instead (needs the optional dependency `.[s3]`: django-storages, boto3).
+RECORDS_STORAGE = env.str("RECORDS_STORAGE", default="filesystem")
+if RECORDS_STORAGE == "s3":
+    STORAGES["records"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("RECORDS_S3_BUCKET"),
+            "endpoint_url": env.str("RECORDS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("RECORDS_S3_REGION", default=None),
+            "access_key": env.str("RECORDS_S3_ACCESS_KEY", default=None),
+            "secret_key": env.str("RECORDS_S3_SECRET_KEY", default=None),
+            "location": env.str("RECORDS_S3_PREFIX", default="records"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif RECORDS_STORAGE == "filesystem":
+    STORAGES["records"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("RECORDS_ROOT", default=str(VAR_DIR / "records"))},
+    }
+else:
+    raise ValueError(f"RECORDS_STORAGE must be 'filesystem' or 's3', not {RECORDS_STORAGE!r}")
+RECORDS = {
+    # The largest file a caseworker may upload (bytes; default 100 MiB).
+    "MAX_UPLOAD_BYTES": env.int("RECORDS_MAX_UPLOAD_BYTES", default=100 * 1024 * 1024),
+    # The most pages one record may have (default 2000).
+    "MAX_PAGES": env.int("RECORDS_MAX_PAGES", default=2000),
+    # Resolution of the page images of the review screen (default 96 dpi).
+    "PAGE_IMAGE_DPI": env.int("RECORDS_PAGE_IMAGE_DPI", default=96),
+}
+# Where the applicant's e-mail points for downloading the release (the site's public address).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
@@ -181,6 +218,11 @@ SPECTACULAR_SETTINGS = {
         "FeeMethodEnum": "requests_app.api.serializers.FEE_METHOD_CHOICES",
         "CaseActionEnum": "requests_app.api.serializers.ACTION_CHOICES",
         "TimelinessEnum": "requests_app.choices.Timeliness",
+        "RecordKindEnum": "requests_app.choices.RecordKind",
+        "PageDecisionEnum": "requests_app.choices.PageDecision",
+        "WithholdBasisEnum": "requests_app.choices.WithholdBasis",
+        "SuggestionStateEnum": "requests_app.choices.SuggestionState",
+        "ReviewDecisionEnum": "requests_app.models.proceedings.ReviewDecision",
     },
 }
 

@@ -31,6 +31,7 @@ from requests_app.permissions import (
     caseworker_of,
     role_allows,
 )
+from requests_app.review import release_current
 from requests_app.services.cases import ACTIONS, case_available_actions
 from requests_app.services.errors import (
     CaseNotFound,
@@ -41,6 +42,7 @@ from requests_app.services.errors import (
 from requests_app.services.fees import fee_compute_for_case
 from requests_app.services.intake import case_intake
 
+from . import records as records_admin
 from .access import CaseworkerAccessMixin
 from .display import (
     clock_sections,
@@ -379,6 +381,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 for name in available_actions(case, request.user)
             ],
             "legal": legal_panels(case, request.user),
+            "records_panel": records_admin.records_panel(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
             "receipt": receipt,
@@ -413,6 +416,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 wrap(self.letter_file_view),
                 name="requests_app_case_letter_file",
             ),
+            *records_admin.urls(self.admin_site),
             *super().get_urls(),
         ]
 
@@ -432,6 +436,10 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         if form_class is None or action not in ACTIONS or target_id is not None:
             raise Http404("没有这个操作。")
         label = action_label(action)
+        extra = {}
+        if action == "approve":
+            # The approver reads the release copy the reply rests on before signing.
+            extra["release"] = release_current(case)
         return self._action_form(
             request,
             case,
@@ -439,6 +447,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             form=lambda data=None: form_class(data, case=case, user=request.user),
             run=lambda form: run_action(case=case, action=action, form=form, actor=request.user),
             offered=action in available_actions(case, request.user),
+            extra=extra,
         )
 
     def legal_action_view(self, request, case: Case, action, target_id):

@@ -30,7 +30,7 @@ from requests_app.choices import (
     Timeliness,
 )
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
-from requests_app.selectors import agency_by_code
+from requests_app.selectors import agency_by_code, published_similar
 from requests_app.services.cases import ACTIONS
 
 # Choice lists for the subsets of outcomes some actions accept, in the order of the closed list
@@ -250,6 +250,15 @@ class ApplicationCreateInputSerializer(_ShallowFieldCopies, ApplicantFieldsInput
     def validate_agency(self, value: str) -> Agency:
         # Every submission looks its agency up: from the process's short-lived copy.
         return _agency_from_code(value, cached=True)
+
+
+class SimilarPublishedOutputSerializer(serializers.Serializer):
+    """A published answer like the new application (selectors.published_similar)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    score = serializers.FloatField(help_text="相似度 0–1 / similarity 0–1")
 
 
 class ApplicationCreateOutputSerializer(serializers.Serializer):
@@ -472,13 +481,20 @@ class CaseIntakeOutputSerializer(CaseDetailOutputSerializer):
     access_code = serializers.SerializerMethodField(
         help_text="查询码，仅此一次返回，请交给申请人 / The access code, for the applicant."
     )
+    similar_published = serializers.SerializerMethodField(
+        help_text="已主动公开的相似答复（可答复“已主动公开”）/ Published answers like this one."
+    )
 
     class Meta(CaseDetailOutputSerializer.Meta):
-        fields = ["access_code", *CaseDetailOutputSerializer.Meta.fields]
+        fields = ["access_code", "similar_published", *CaseDetailOutputSerializer.Meta.fields]
         read_only_fields = fields
 
     def get_access_code(self, case: Case) -> str:
         return self.context["access_code"]
+
+    @extend_schema_field(SimilarPublishedOutputSerializer(many=True))
+    def get_similar_published(self, case: Case):
+        return published_similar(case.description)
 
 
 class _HandlerField(serializers.IntegerField):

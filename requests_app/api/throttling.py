@@ -91,8 +91,9 @@ class FailureThrottle(ClientIpRateThrottle):
 
 def tracking_number_of(request) -> str | None:
     """The tracking number a follow-up request names, as the lookup reads it (trimmed,
-    upper case), or ``None`` if the body names none."""
-    data = request.data
+    upper case), or ``None`` if the body names none. A DRF request's parsed ``data``, or a
+    plain Django request's form ``POST`` (the applicants' pages and the release page)."""
+    data = request.data if hasattr(request, "data") else request.POST
     number = data.get("tracking_number") if isinstance(data, dict) else None
     if not isinstance(number, str) or not number.strip():
         return None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app.api import proceedings, public, staff
+from requests_app.api import proceedings, public, records, staff
 
 app_name = "api"
 
@@ -17,4 +17,5 @@ urlpatterns = [
         for action, view in staff.ACTION_VIEWS.items()
     ],
     *proceedings.urls(),  # reviews, lawsuits, complaints, fees, letters, repeat requests
+    *records.urls(),  # records, their review, releases, the applicant's download, reading room
 ]

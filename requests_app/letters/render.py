@@ -33,7 +33,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 PDF_FONT = "STSong-Light"
 EMBEDDED_FONT = "LetterCJK"
@@ -103,6 +103,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "addressee": ParagraphStyle("addressee", parent=base, firstLineIndent=0, spaceBefore=6),
         "body": base,
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT, firstLineIndent=0),
+        "cell": ParagraphStyle(
+            "cell", parent=base, fontSize=10.5, leading=15, firstLineIndent=0, alignment=0
+        ),
         "small": ParagraphStyle(
             "small",
             parent=base,
@@ -123,6 +126,35 @@ def _footer(canvas, doc) -> None:
     canvas.setFont(_font(), 10.5)
     canvas.drawCentredString(A4[0] / 2, 14 * mm, f"— {doc.page} —")
     canvas.restoreState()
+
+
+WITHHELD_TABLE_TITLE = "区分处理说明"
+WITHHELD_TABLE_HEADER = ("文件", "页码", "不予公开依据", "理由")
+
+
+def _withheld_table_pdf(rows: list[dict], styles) -> list:
+    """The 区分处理 说明 (Art 37): what was withheld, where, on which basis, and why."""
+    cell = styles["cell"]
+    data = [[Paragraph(_text(h), cell) for h in WITHHELD_TABLE_HEADER]]
+    data += [
+        [Paragraph(_text(row[key]), cell) for key in ("record", "pages", "basis", "reason")]
+        for row in rows
+    ]
+    table = Table(data, colWidths=[45 * mm, 25 * mm, 45 * mm, 41 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return [
+        Paragraph(_text(f"{WITHHELD_TABLE_TITLE}："), styles["body"]),
+        table,
+        Spacer(1, 4 * mm),
+    ]
 
 
 def render_pdf(content: dict) -> bytes:
@@ -149,6 +181,8 @@ def render_pdf(content: dict) -> bytes:
         Paragraph(_text(content["addressee"]) + "：", styles["addressee"]),
     ]
     story += [Paragraph(_text(p), styles["body"]) for p in content["paragraphs"]]
+    if content.get("withheld_table"):
+        story += _withheld_table_pdf(content["withheld_table"], styles)
     if content.get("legal_basis"):
         story.append(Paragraph(_text(f"法律依据：{content['legal_basis']}。"), styles["body"]))
     if content.get("remedies"):
@@ -218,6 +252,16 @@ def render_docx(content: dict) -> bytes:
     _paragraph(document, content["addressee"] + "：", indent=False)
     for text in content["paragraphs"]:
         _paragraph(document, text)
+    if content.get("withheld_table"):
+        _paragraph(document, f"{WITHHELD_TABLE_TITLE}：")
+        table = document.add_table(rows=1, cols=len(WITHHELD_TABLE_HEADER))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, WITHHELD_TABLE_HEADER, strict=True):
+            cell.text = text
+        for row in content["withheld_table"]:
+            cells = table.add_row().cells
+            for cell, key in zip(cells, ("record", "pages", "basis", "reason"), strict=True):
+                cell.text = row[key]
     if content.get("legal_basis"):
         _paragraph(document, f"法律依据：{content['legal_basis']}。")
     if content.get("remedies"):

@@ -17,6 +17,15 @@ from .proceedings import (
     ReviewDecision,
     ReviewLaw,
 )
+from .records import (
+    Publication,
+    Record,
+    RecordPage,
+    Region,
+    Release,
+    ReleaseFile,
+    Suggestion,
+)
 from .repeats import RepeatCheck
 
 __all__ = [
@@ -37,6 +46,13 @@ __all__ = [
     "LetterSequence",
     "LetterTemplate",
     "RepeatCheck",
+    "Publication",
+    "Record",
+    "RecordPage",
+    "Region",
+    "Release",
+    "ReleaseFile",
+    "Suggestion",
     "Agency",
     "CalendarDay",
     "CalendarYear",

@@ -381,6 +381,16 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=S.APPROVED,
+        target=S.PENDING_APPROVAL,
+        permission=lambda instance, user: False,  # never offered: only a review change does it
+    )
+    def return_for_approval(self):
+        """The review changed after approval (services/records.py): the approved release no
+        longer stands, so the reply goes back to the office head."""
+
+    @transition(
+        field=state,
+        source=S.APPROVED,
         target=S.REPLIED,
         permission=transition_permission("serve_reply"),
     )

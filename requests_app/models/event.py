@@ -55,6 +55,18 @@ class EventKind(models.TextChoices):
     # The applicant's messages to the office and the office's answers (services/applicant.py).
     QUESTION_ASKED = "question_asked", _("申请人留言")
     QUESTION_ANSWERED = "question_answered", _("答复留言")
+    # Records and their review (services/records.py).
+    RECORD_ADDED = "record_added", _("添加文件")
+    RECORD_REMOVED = "record_removed", _("删除文件")
+    PAGE_DECIDED = "page_decided", _("页面审查决定")
+    REGION_ADDED = "region_added", _("标注不予公开区域")
+    REGION_REMOVED = "region_removed", _("删除不予公开区域")
+    SUGGESTIONS_FOUND = "suggestions_found", _("查找需遮盖内容")
+    SUGGESTION_ACCEPTED = "suggestion_accepted", _("采纳遮盖建议")
+    SUGGESTION_REJECTED = "suggestion_rejected", _("不采纳遮盖建议")
+    RELEASE_BUILT = "release_built", _("生成公开文本")
+    RELEASE_PUBLISHED = "release_published", _("主动公开")
+    RELEASE_UNPUBLISHED = "release_unpublished", _("撤回主动公开")
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -29,6 +29,7 @@ from requests_app.choices import (
 )
 from requests_app.models import Case, CaseEvent, EventKind
 from requests_app.permissions import can_act, role_allows
+from requests_app.review import check_reply_agrees, release_check_for_reply, review_legal_basis
 from requests_app.services.clock import case_clock_refresh
 from requests_app.services.errors import (
     ActionForbidden,
@@ -278,6 +279,7 @@ def case_reply_on_spot(
     """Answer at the counter (Art 33 ¶1): concludes the case the same day."""
     effective_at = effective_at or timezone.now()
     _check_outcome(outcome, ON_THE_SPOT_OUTCOMES)
+    check_reply_agrees(case, outcome)
     on = _check_day(local_date(effective_at), case=case, field="effective_at", label="答复日期")
     if case.received_on and case.received_on != on:
         raise TransitionRefused(
@@ -810,9 +812,23 @@ def case_submit_for_approval(
     effective_at=None,
     expected_version=None,
 ) -> Case:
-    """Draft the reply (outcome and legal basis) and send it to the head for sign-off (审核)."""
+    """Draft the reply (outcome and legal basis) and send it to the head for sign-off (审核).
+
+    When the case has records, the outcome must agree with their review (``review``: anything
+    withheld → 部分公开, everything → a 不予公开 outcome with its basis, nothing → 予以公开)
+    and a reply that releases pages needs the release copy built from the review as it is;
+    otherwise TransitionRefused says why."""
     _check_outcome(outcome, REPLY_OUTCOMES)
-    legal_basis = (legal_basis or "").strip() or default_legal_basis(outcome)
+    summary = check_reply_agrees(case, outcome)
+    release = release_check_for_reply(case, summary)
+    legal_basis = (
+        (legal_basis or "").strip()
+        or (review_legal_basis(summary, outcome) if summary.has_records else "")
+        or default_legal_basis(outcome)
+    )
+    data = {"outcome": outcome, "legal_basis": legal_basis}
+    if release is not None:
+        data.update(release_id=release.pk, release_sha256=release.sha256)
     return _transition(
         "submit_for_approval",
         case=case,
@@ -820,21 +836,40 @@ def case_submit_for_approval(
         args=dict(outcome=outcome, legal_basis=legal_basis),
         effective_at=effective_at,
         expected_version=expected_version,
-        data={"outcome": outcome, "legal_basis": legal_basis},
+        data=data,
     )
 
 
 def case_approve(
     *, case: Case, actor, comment: str = "", effective_at=None, expected_version=None
 ) -> Case:
-    """The office head signs the drafted reply."""
-    return _transition(
-        "approve",
+    """The office head signs the drafted reply. When the reply releases records, this
+    approves (and fixes) the release copy built from the review as it is now, whose SHA-256
+    goes into the history; TransitionRefused when the review changed since it was built or
+    no longer agrees with the drafted outcome."""
+    data = {"outcome": case.draft_outcome}
+
+    def apply(locked: Case) -> None:
+        locked.approve()
+        if not locked.draft_outcome:
+            return
+        summary = check_reply_agrees(locked, locked.draft_outcome)
+        release = release_check_for_reply(locked, summary)
+        if release is not None:
+            type(release).objects.filter(pk=release.pk).update(
+                approved_by=actor, approved_at=timezone.now()
+            )
+            data.update(release_id=release.pk, release_sha256=release.sha256)
+
+    return _perform(
         case=case,
         actor=actor,
+        kind=EventKind.APPROVE,
+        transition="approve",
+        apply=apply,
         effective_at=effective_at,
         expected_version=expected_version,
-        data={"outcome": case.draft_outcome},
+        data=data,
         reason=comment,
     )
 

@@ -49,3 +49,15 @@ class ConcurrentChange(ServiceError):
 
     status = 409
     code = "conflict"
+
+
+class DuplicateRecord(ServiceError):
+    """The same file (SHA-256) is already one of the case's records."""
+
+    status = 409
+    code = "duplicate_record"
+
+
+class FileTooLarge(ServiceError):
+    status = 413
+    code = "too_large"

@@ -48,6 +48,7 @@ from requests_app.models import (
     LetterTemplate,
 )
 from requests_app.permissions import agency_writable
+from requests_app.review import review_summary
 from requests_app.services.cases import _perform, case_serve_reply
 from requests_app.services.errors import ActionForbidden, InvalidInput, TransitionRefused
 
@@ -193,6 +194,18 @@ def letter_content(case: Case, kind: str, *, on: dt.date, number: str = "") -> d
     except LetterNotApplicable as exc:
         raise InvalidInput(str(exc), str(exc), fields={"kind": ["not_applicable"]}) from exc
     addressee = facts.get("consultee") if kind == LetterKind.THIRD_PARTY_CONSULTATION else None
+    withheld = []
+    if kind in (LetterKind.REPLY_PARTIAL, LetterKind.REPLY_WITHHELD):
+        # Art 37: the 区分处理 说明 of the review goes into the reply by itself.
+        withheld = [
+            {
+                "record": f"《{row.record}》",
+                "pages": row.pages_label,
+                "basis": row.basis_label,
+                "reason": row.reason,
+            }
+            for row in review_summary(case).rows
+        ]
     return {
         "kind": kind,
         "letterhead": template["letterhead"],
@@ -200,6 +213,7 @@ def letter_content(case: Case, kind: str, *, on: dt.date, number: str = "") -> d
         "number": number,
         "addressee": addressee or case.applicant_name,
         "paragraphs": paragraphs,
+        "withheld_table": withheld,
         "legal_basis": facts["legal_basis"],
         "remedies": remedies(case, kind, facts, on=on),
         "signature": case.agency.name,

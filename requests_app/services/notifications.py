@@ -99,6 +99,16 @@ def applicant_message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
             f"作出答复：{case.get_outcome_display()}。如对答复不服，可自知道之日起六十日内向"
             f"{case.agency.review_body or '行政复议机关'}申请行政复议。"
         )
+        if (
+            kind == EventKind.SERVE_REPLY
+            and case.releases.filter(approved_at__isnull=False).exists()
+        ):
+            # The release copy: downloaded with the tracking number and the access code, which
+            # the page asks for (never put in a link).
+            body += (
+                "\n\n本机关提供的政府信息（公开文本）可在以下页面凭申请编号和查询码下载："
+                f"\n{settings.PUBLIC_BASE_URL.rstrip('/')}/release/?n={number}"
+            )
     elif kind in (EventKind.ABANDON_NO_SUPPLEMENT, EventKind.ABANDON_NO_FEE, EventKind.WITHDRAW):
         subject = f"【{agency}】申请办理终止（{number}）"
         body = (

@@ -697,11 +697,98 @@ class Command(BaseCommand):
                 submitted_at=self.moment(day, 5),
             )
             number += 1
+        number = self.load_records_cases(agencies, number)
         states = Case.objects.filter(agency__path__startswith=agencies[ROOT].path).values_list(
             "state", flat=True
         )
         summary = {CaseState(s).label: list(states).count(s) for s in sorted(set(states))}
         self.stdout.write("按状态：" + "，".join(f"{label} {n}" for label, n in summary.items()))
+        return number
+
+    def load_records_cases(self, agencies, number: int) -> int:
+        """Two cases with records (区分处理): one answered with a partial release, its letter's
+        table, the applicant's download and a publication in the reading room; one with a
+        record waiting for review."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from requests_app.choices import Outcome, PageDecision, WithholdBasis
+        from requests_app.management.sample_records import THIRD_PARTY, sample_pdf
+        from requests_app.services import records as rec
+        from requests_app.services.letters import letter_draft, letter_serve
+
+        agency = agencies["anshun-housing"]
+        calendar = calendar_for_agency(agency)
+        handler = self.actor(agency.code, "handler")
+        approver = self.actor(agency.code, "approver")
+        description = "申请公开城南棚户区改造项目征收补偿情况，包括补偿标准和已支付情况。"
+        stories = []
+        for ago in (12, 3):
+            received_on = self.working_days_ago(calendar, ago)
+            fields = {
+                **self.fields(agency.code, number, Channel.ONLINE),
+                "description": description,
+            }
+            case, code = case_submit(
+                agency=agency,
+                channel=Channel.ONLINE,
+                fields=fields,
+                submitted_at=self.moment(received_on, 0),
+            )
+            case = svc.case_confirm_receipt(
+                case=case,
+                actor=self.actor(agency.code, "registrar"),
+                received_on=received_on,
+                effective_at=self.moment(received_on, 1),
+            )
+            case = svc.case_start_processing(
+                case=case, actor=handler, effective_at=self.moment(received_on, 2)
+            )
+            record = rec.record_upload(
+                case=case,
+                actor=handler,
+                upload=SimpleUploadedFile("城南棚改征收补偿情况说明.pdf", sample_pdf()),
+                title="城南棚户区改造项目征收补偿情况说明",
+                source="市住房和城乡建设局",
+                document_number="安住建函〔2025〕18号",
+            )
+            stories.append((case, code, record))
+            number += 1
+
+        case, code, record = stories[0]
+        for suggestion in rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY]):
+            rec.suggestion_accept(
+                suggestion=suggestion,
+                actor=handler,
+                basis=WithholdBasis.PERSONAL_PRIVACY,
+                reason="被征收人的个人信息",
+            )
+        last = record.pages.order_by("-index").first()
+        rec.page_decide(
+            page=last,
+            actor=handler,
+            decision=PageDecision.WITHHOLD,
+            basis=WithholdBasis.PROCESS_INFO,
+            reason="内部讨论意见",
+        )
+        release = rec.release_build(case=case, actor=handler)
+        case = svc.case_submit_for_approval(
+            case=case, actor=handler, outcome=Outcome.PARTIALLY_DISCLOSED
+        )
+        case = svc.case_approve(case=case, actor=approver)
+        letter = letter_draft(case=case, actor=handler, kind="reply")
+        letter_serve(letter=letter, actor=handler, served_on=timezone.localdate(), method="email")
+        release.refresh_from_db()
+        rec.release_publish(
+            release=release,
+            actor=approver,
+            title="城南棚户区改造项目征收补偿情况",
+            summary="征收补偿的户数、补偿标准和已支付情况（个人信息和内部讨论意见已作区分处理）。",
+        )
+        self.stdout.write(
+            f"区分处理演示：{case.tracking_number} 已部分公开（答复书附区分处理说明）；"
+            f"申请人下载公开文本：/release/?n={case.tracking_number}，查询码 {code}。"
+            f"待审查：{stories[1][0].tracking_number}。"
+        )
         return number
 
     def sweep(self) -> None:

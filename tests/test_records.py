@@ -1,0 +1,442 @@
+"""Records and their review (issue 14, the Django side): upload through the service (streamed,
+typed by content, limited, refused with nothing stored), page decisions and regions,
+suggestions, the release copy and its approval, the reply that must agree with the review,
+and the letter's 区分处理 说明 table."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from requests_app.choices import CaseState as S
+from requests_app.choices import Outcome, PageDecision, Role, SuggestionState, WithholdBasis
+from requests_app.management.sample_records import (
+    MOBILE,
+    THIRD_PARTY,
+    sample_id_number,
+    sample_pdf,
+)
+from requests_app.models import CaseEvent, EventKind, Record, RecordPage, Region, Release
+from requests_app.review import review_summary
+from requests_app.services import cases as svc
+from requests_app.services import records as rec
+from requests_app.services.errors import (
+    ActionForbidden,
+    DuplicateRecord,
+    FileTooLarge,
+    InvalidInput,
+    TransitionRefused,
+)
+from requests_app.services.letters import letter_draft
+from tests.factories import case_in_state, caseworker
+
+PRIVACY = WithholdBasis.PERSONAL_PRIVACY
+PROCESS = WithholdBasis.PROCESS_INFO
+
+
+@pytest.fixture(autouse=True)
+def records_root(settings, tmp_path):
+    root = tmp_path / "records"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "records": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return root
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def upload(data: bytes, name: str = "file.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 100), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(sample_pdf(pages=1)))
+    writer.encrypt("secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def case(office, handler):
+    return case_in_state(S.PROCESSING, agency=office, actor=handler)
+
+
+def add_record(case, handler, data: bytes | None = None, **kwargs) -> Record:
+    return rec.record_upload(
+        case=case,
+        actor=handler,
+        upload=upload(
+            sample_pdf() if data is None else data, kwargs.pop("name", "征收补偿说明.pdf")
+        ),
+        **kwargs,
+    )
+
+
+@contextmanager
+def refused(words: str):
+    """The step is refused (409) with a Chinese message containing ``words``."""
+    with pytest.raises(TransitionRefused) as caught:
+        yield
+    assert words in caught.value.message, caught.value.message
+
+
+def events(case, kind) -> list[CaseEvent]:
+    return list(CaseEvent.objects.filter(case=case, kind=kind).order_by("pk"))
+
+
+# --- upload ------------------------------------------------------------------------------------
+def test_upload_stores_the_file_its_pages_and_an_event(case, handler, records_root):
+    data = sample_pdf()
+    record = add_record(
+        case, handler, data, title="征收补偿说明", document_number="安府发〔2025〕3号"
+    )
+    assert record.kind == "pdf"
+    assert record.page_count == 2
+    assert record.size == len(data)
+    assert record.original_name == "征收补偿说明.pdf"
+    assert record.document_number == "安府发〔2025〕3号"
+    assert [(p.index, round(p.width), round(p.height)) for p in record.pages.all()] == [
+        (0, 595, 842),
+        (1, 595, 842),
+    ]
+    with record.file.open("rb") as handle:
+        assert handle.read() == data
+    # The stored key says nothing of the uploader's file name.
+    assert "征收" not in record.file.name and record.file.name.endswith(".pdf")
+    assert record.review_pdf
+    [event] = events(case, EventKind.RECORD_ADDED)
+    assert event.data["sha256"] == record.sha256
+    assert event.data["pages"] == 2
+    assert event.actor == handler
+
+
+def test_type_is_decided_by_content_not_by_name(case, handler):
+    record = add_record(case, handler, png_bytes(), name="looks-like.pdf", title="现场照片")
+    assert record.kind == "png"
+    assert record.page_count == 1
+    assert record.review_pdf  # an image becomes a reviewable PDF
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "EmptyFile"),
+        (b"%PDF-1.7\nthis is not a pdf at all\n%%EOF", "BrokenFile"),
+        (b"just some text, not a document", "UnsupportedType"),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_is_stored(case, handler, records_root, data, code):
+    with pytest.raises(InvalidInput) as caught:
+        add_record(case, handler, data)
+    assert caught.value.fields == {"file": [code]}
+    assert caught.value.message  # a Chinese message fit for the user
+    assert Record.objects.count() == 0
+    assert stored_files(records_root) == []
+    assert events(case, EventKind.RECORD_ADDED) == []
+
+
+def test_an_encrypted_pdf_is_refused(case, handler, records_root):
+    with pytest.raises(InvalidInput) as caught:
+        add_record(case, handler, encrypted_pdf())
+    assert caught.value.fields == {"file": ["EncryptedFile"]}
+    assert Record.objects.count() == 0
+    assert stored_files(records_root) == []
+
+
+def test_size_and_page_limits(case, handler, settings, records_root):
+    settings.RECORDS = {**settings.RECORDS, "MAX_UPLOAD_BYTES": 1000}
+    with pytest.raises(FileTooLarge):
+        add_record(case, handler)
+    settings.RECORDS = {**settings.RECORDS, "MAX_UPLOAD_BYTES": 10**8, "MAX_PAGES": 2}
+    with pytest.raises(InvalidInput) as caught:
+        add_record(case, handler, sample_pdf(pages=3))
+    assert caught.value.fields == {"file": ["TooManyPages"]}
+    assert add_record(case, handler, sample_pdf(pages=2)).page_count == 2
+    assert Record.objects.count() == 1
+
+
+def test_the_same_file_twice_in_a_case_is_recognised(case, handler, office, records_root):
+    data = sample_pdf()
+    first = add_record(case, handler, data)
+    before = stored_files(records_root)
+    with pytest.raises(DuplicateRecord) as caught:
+        add_record(case, handler, data, name="copy.pdf")
+    assert caught.value.fields == {"file": [f"duplicate_of:{first.pk}"]}
+    assert stored_files(records_root) == before
+    # Another case may hold the same file.
+    other = case_in_state(S.PROCESSING, agency=office, actor=handler)
+    assert add_record(other, handler, data).sha256 == first.sha256
+
+
+def test_a_docx_is_stored_and_waits_for_conversion(case, handler, monkeypatch):
+    import redaction
+
+    def unavailable(path, kind, out_path):
+        raise redaction.ConversionUnavailable(
+            "未安装 LibreOffice，DOCX 文件需转换为 PDF 后才能审查"
+        )
+
+    monkeypatch.setattr(redaction, "to_pdf", unavailable)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    record = add_record(case, handler, buffer.getvalue(), name="x.docx", title="会议纪要")
+    assert record.kind == "docx"
+    assert not record.review_pdf
+    assert record.page_count == 0
+    assert "LibreOffice" in record.conversion_note
+    # Unreviewed, it blocks the reply until converted or removed.
+    with refused("尚未转换为 PDF"):
+        svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.NOT_EXIST)
+    rec.record_remove(record=record, actor=handler, reason="误传")
+    assert not Record.objects.filter(pk=record.pk).exists()
+    [removed] = events(case, EventKind.RECORD_REMOVED)
+    assert removed.reason == "误传"
+
+
+def test_only_handling_roles_of_the_agency_upload(case, office, tree, records_root):
+    registrar = caseworker(office, Role.REGISTRAR)
+    stranger = caseworker(tree["dept"], Role.HANDLER)
+    for user in (registrar, stranger):
+        with pytest.raises(ActionForbidden):
+            add_record(case, user)
+    assert stored_files(records_root) == []
+
+
+def test_no_upload_once_the_reply_is_served(office, approver, records_root):
+    replied = case_in_state(S.REPLIED, agency=office, actor=approver)
+    with refused("答复送达后审查结果即固定"):
+        add_record(replied, approver)
+    assert stored_files(records_root) == []
+
+
+# --- review ------------------------------------------------------------------------------------
+def decide_all(record, handler, decision=PageDecision.DISCLOSE, **kwargs):
+    for page in record.pages.all():
+        rec.page_decide(page=page, actor=handler, decision=decision, **kwargs)
+
+
+def test_page_decisions_and_regions(case, handler):
+    record = add_record(case, handler)
+    first, second = record.pages.all()
+    region = rec.region_add(
+        page=first, actor=handler, rect=[300, 150, 100, 120], basis=PRIVACY, reason="第三方个人信息"
+    )
+    assert region.rect == (100.0, 120.0, 300.0, 150.0)  # normalised
+    first.refresh_from_db()
+    assert first.decision == PageDecision.PARTIAL  # a region makes the page partly released
+    with pytest.raises(TransitionRefused):
+        rec.page_decide(page=first, actor=handler, decision=PageDecision.DISCLOSE)
+    with pytest.raises(InvalidInput):
+        rec.page_decide(page=second, actor=handler, decision=PageDecision.WITHHOLD)
+    rec.page_decide(
+        page=second, actor=handler, decision=PageDecision.WITHHOLD, basis=PROCESS, reason="内部讨论"
+    )
+    with pytest.raises(InvalidInput):
+        rec.region_add(page=first, actor=handler, rect=[900, 900, 950, 950], basis=PRIVACY)
+    with pytest.raises(InvalidInput):
+        rec.region_add(page=first, actor=handler, rect=[1, 2, 3, 4], basis="nonsense")
+    summary = review_summary(case)
+    assert summary.is_complete
+    assert (summary.released_pages, summary.withheld_pages, summary.regions) == (1, 1, 1)
+    assert [(r.record, r.pages_label, r.basis_label, r.reason) for r in summary.rows] == [
+        ("征收补偿说明", "第1页", "第十五条 个人隐私", "第三方个人信息"),
+        ("征收补偿说明", "第2页", "第十六条第二款 过程性信息", "内部讨论"),
+    ]
+    kinds = [e.kind for e in CaseEvent.objects.filter(case=case).order_by("pk")]
+    assert kinds[-2:] == [EventKind.REGION_ADDED, EventKind.PAGE_DECIDED]
+    rec.region_remove(region=region, actor=handler)
+    assert not Region.objects.filter(pk=region.pk).exists()
+    assert len(events(case, EventKind.REGION_REMOVED)) == 1
+
+
+def test_suggestions_find_id_numbers_phones_and_names(case, handler):
+    record = add_record(case, handler)
+    found = rec.suggestions_find(
+        record=record, actor=handler, names=[THIRD_PARTY], terms=["412,000"]
+    )
+    texts = {(s.kind, s.text) for s in found}
+    assert ("id_number", sample_id_number()) in texts
+    assert ("mobile", MOBILE) in texts
+    assert ("name", THIRD_PARTY) in texts
+    assert ("term", "412,000") in texts
+    assert all(s.page.index == 0 for s in found)
+    # Searching again suggests nothing twice.
+    assert rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY]) == []
+    by_kind = {s.kind: s for s in found}
+    regions = rec.suggestion_accept(suggestion=by_kind["id_number"], actor=handler, basis=PRIVACY)
+    assert len(regions) == len(by_kind["id_number"].rects)
+    rec.suggestion_reject(suggestion=by_kind["term"], actor=handler)
+    by_kind["term"].refresh_from_db()
+    assert by_kind["term"].state == SuggestionState.REJECTED
+    with pytest.raises(TransitionRefused):
+        rec.suggestion_reject(suggestion=by_kind["term"], actor=handler)
+    page = RecordPage.objects.get(record=record, index=0)
+    assert page.decision == PageDecision.PARTIAL
+    assert len(events(case, EventKind.SUGGESTION_ACCEPTED)) == 1
+
+
+# --- the reply agrees with the review ------------------------------------------------------------
+def partial_review(case, handler) -> Record:
+    record = add_record(case, handler)
+    first, second = record.pages.all()
+    for suggestion in rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY]):
+        rec.suggestion_accept(
+            suggestion=suggestion, actor=handler, basis=PRIVACY, reason="第三方个人信息"
+        )
+    rec.page_decide(page=second, actor=handler, decision=PageDecision.WITHHOLD, basis=PROCESS)
+    return record
+
+
+def test_the_reply_must_agree_with_the_review(case, handler):
+    record = add_record(case, handler)
+    with refused("未作审查决定"):
+        svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    decide_all(record, handler)
+    with refused("应答复“予以公开”"):
+        svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.PARTIALLY_DISCLOSED)
+    with refused("生成公开文本"):
+        svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    case.refresh_from_db()
+    assert case.state == S.PROCESSING
+    rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    assert case.state == S.PENDING_APPROVAL
+
+
+def test_everything_withheld_needs_a_withheld_outcome_with_its_basis(case, handler):
+    record = add_record(case, handler)
+    decide_all(record, handler, PageDecision.WITHHOLD, basis=PROCESS)
+    for outcome in (Outcome.DISCLOSED, Outcome.PARTIALLY_DISCLOSED, Outcome.WITHHELD_STATE_SECRET):
+        with refused("四类过程性信息"):
+            svc.case_submit_for_approval(case=case, actor=handler, outcome=outcome)
+    with refused("没有可以公开的页面"):
+        rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.WITHHELD_PROCESS_INFO
+    )
+    assert case.draft_legal_basis == svc.default_legal_basis(Outcome.WITHHELD_PROCESS_INFO)
+
+
+def test_partial_release_approval_and_a_change_after_approval(case, handler, approver):
+    partial_review(case, handler)
+    release = rec.release_build(case=case, actor=handler)
+    assert release.sequence == 1
+    [built] = events(case, EventKind.RELEASE_BUILT)
+    assert built.data["sha256"] == release.sha256
+    [item] = release.files.all()
+    assert item.page_count == 2
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.PARTIALLY_DISCLOSED
+    )
+    assert "第三十七条" in case.draft_legal_basis and "第十五条" in case.draft_legal_basis
+    case = svc.case_approve(case=case, actor=approver)
+    release.refresh_from_db()
+    assert release.approved_by == approver and release.approved_at is not None
+    [approved] = events(case, EventKind.APPROVE)
+    assert approved.data["release_sha256"] == release.sha256
+    # A change after approval sends the case back for approval in the same step.
+    page = RecordPage.objects.get(record__case=case, index=0)
+    rec.region_add(page=page, actor=handler, rect=[72, 700, 300, 720], basis=PRIVACY)
+    case.refresh_from_db()
+    assert case.state == S.PENDING_APPROVAL
+    [change] = events(case, EventKind.REGION_ADDED)
+    assert (change.from_state, change.to_state) == (S.APPROVED, S.PENDING_APPROVAL)
+    assert change.data["returned_for_approval"] is True
+    # The approved release stays as it was; approving again needs a release of the new review.
+    release.refresh_from_db()
+    assert release.approved_at is not None
+    with refused("生成公开文本"):
+        svc.case_approve(case=case, actor=approver)
+    second = rec.release_build(case=case, actor=handler)
+    assert second.sequence == 2 and second.sha256 != release.sha256
+    case = svc.case_approve(case=case, actor=approver)
+    assert case.state == S.APPROVED
+    case = svc.case_serve_reply(case=case, actor=handler)
+    assert case.outcome == Outcome.PARTIALLY_DISCLOSED
+    # Once served, the review is fixed.
+    with refused("答复送达后"):
+        rec.page_decide(page=page, actor=handler, decision=PageDecision.IRRELEVANT)
+
+
+def test_the_release_copy_has_no_withheld_text(case, handler):
+    partial_review(case, handler)
+    release = rec.release_build(case=case, actor=handler)
+    [item] = release.files.all()
+    with item.file.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert sample_id_number() not in text
+    assert MOBILE not in text
+    assert THIRD_PARTY not in text
+    assert "内部讨论意见" not in text
+    # Pages with regions are rebuilt from pixels (the text layer goes); labels and footer stay.
+    assert "第十五条 个人隐私" in text
+    assert "第十六条第二款 过程性信息" in text
+    assert len(reader.pages) == 2
+    assert f"申请编号 {case.tracking_number}" in text
+    metadata = reader.metadata or {}
+    assert "王五" not in str(dict(metadata))
+
+
+def test_the_reply_letter_carries_the_withheld_table(case, handler, approver):
+    partial_review(case, handler)
+    rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.PARTIALLY_DISCLOSED
+    )
+    letter = letter_draft(case=case, actor=handler, kind="reply")
+    assert letter.kind == "reply_partial"
+    assert letter.content["withheld_table"] == [
+        {
+            "record": "《征收补偿说明》",
+            "pages": "第1页",
+            "basis": "第十五条 个人隐私",
+            "reason": "第三方个人信息",
+        },
+        {
+            "record": "《征收补偿说明》",
+            "pages": "第2页",
+            "basis": "第十六条第二款 过程性信息",
+            "reason": "整页不予公开",
+        },
+    ]
+    with letter.pdf.open("rb") as handle:
+        text = "".join("".join(p.extract_text().split()) for p in PdfReader(handle).pages)
+    for expected in (
+        "区分处理说明",
+        "征收补偿说明",
+        "第十五条个人隐私",
+        "过程性信息",
+        "整页不予公开",
+    ):
+        assert expected in text
+
+
+def test_a_release_cannot_be_built_from_an_unfinished_review(case, handler):
+    add_record(case, handler)
+    with refused("未作审查决定"):
+        rec.release_build(case=case, actor=handler)
+    assert Release.objects.count() == 0
