@@ -18,5 +18,7 @@ urlpatterns = [
     path("case/withdraw/", views.case_withdraw, name="withdraw"),
     path("case/question/", views.case_question, name="question"),
     path("case/letters/<int:pk>.pdf", views.letter_pdf, name="letter"),
+    path("case/release/<int:pk>.pdf", views.release_file, name="release-file"),
+    path("published/<int:pk>/", views.publication, name="publication"),
     path("case/leave/", views.leave, name="leave"),
 ]

@@ -38,6 +38,7 @@ from requests_app.api.public import (
     application_status,
     submission_answer,
 )
+from requests_app.api.records import release_file_response
 from requests_app.api.throttling import (
     AgencyListThrottle,
     FailureThrottle,
@@ -51,7 +52,14 @@ from requests_app.fees import fee_rules_text
 from requests_app.letters.facts import case_remedies, cn_date
 from requests_app.letters.render import render_pdf
 from requests_app.models import Agency, Case, CaseEvent, EventKind, Letter
-from requests_app.selectors import agency_by_code, case_get_for_applicant, case_get_public
+from requests_app.review import release_approved
+from requests_app.selectors import (
+    agency_by_code,
+    case_get_for_applicant,
+    case_get_public,
+    published_search,
+    published_similar,
+)
 from requests_app.services.applicant import (
     OPEN_QUESTIONS_MAX,
     applicant_question_ask,
@@ -63,6 +71,7 @@ from requests_app.services.cases import APPLICANT_LABEL
 from requests_app.services.errors import InvalidInput, ServiceError
 from requests_app.services.intake import case_submit, idempotent
 from requests_app.services.letters import submission_receipt_content
+from requests_app.services.records import log_download
 from requests_app.services.repeats import repeat_candidates
 from requests_app.similarity import applicant_key
 
@@ -280,6 +289,7 @@ def _confirm_page(
             "sms_opt_in": bool(form.cleaned_data.get("sms_opt_in")),
             "captcha": captcha,
             "similar": _similar_earlier(agency, fields),
+            "published": published_similar(fields["description"]),
             "submission_key": request.POST.get("submission_key") or secrets.token_hex(16),
             "summary": _summary(form),
         },
@@ -485,6 +495,7 @@ def _case_context(case: Case, **forms) -> dict:
     status = application_status(case)
     is_open = case.state in OPEN_STATES
     letters = Letter.objects.filter(case=case, served_on__isnull=False).order_by("served_on", "pk")
+    release = release_approved(case) if case.replied_on else None
     return {
         "case": case,
         "status": status,
@@ -492,6 +503,7 @@ def _case_context(case: Case, **forms) -> dict:
         "is_provisional": _provisional(case, status),
         "history": _history(case),
         "letters": letters,
+        "release_files": list(release.files.all()) if release else [],
         "remedies": case_remedies(case),
         "is_open": is_open,
         "awaiting_supplement": case.state == CaseState.AWAITING_SUPPLEMENT,
@@ -605,6 +617,34 @@ def letter_pdf(request, case: Case, pk: int):
     response["Content-Disposition"] = f'attachment; filename="letter-{letter.pk}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+@_need_case
+def release_file(request, case: Case, pk: int):
+    """A file of the release the office approved and served with its reply (区分处理: what
+    was withheld is gone from it), logged like every download of a record."""
+    release = release_approved(case) if case.replied_on else None
+    item = release.files.filter(pk=pk).first() if release else None
+    if item is None:
+        raise Http404("未找到该文件。")
+    log_download(who="applicant", case=case, what=f"release:{release.pk}:{item.pk}", via="portal")
+    response = release_file_response(item, case)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the reading room ---------------------------------------------------------------------------
+@require_GET
+def publication(request, pk: int):
+    """One answer the office published (依申请公开转主动公开): never the applicant's identity."""
+    refused = _throttled(request, AgencyListThrottle)
+    if refused:
+        return refused
+    found = published_search().filter(pk=pk).first()
+    if found is None:
+        raise Http404("未找到该公开信息。")
+    return render(request, "portal/publication.html", {"publication": found})
 
 
 @require_POST

@@ -696,3 +696,134 @@ def test_no_personal_data_or_access_code_reaches_the_logs_or_a_url(client, tree,
         assert secret not in logged, secret
     for url in re.findall(r'(?:href|action|src)="([^"]*)"', page):
         assert code not in url and case.id_number not in url
+
+
+# --- the records store: released files, the reading room -------------------------------------------
+@pytest.fixture
+def records_root(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "records": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "records")},
+        },
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def released_case(office, handler, approver, *, publish: bool = True):
+    """A case answered 部分公开 with an approved release served with the reply letter (the
+    demo's path, through the services), published to the reading room."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from requests_app.choices import PageDecision, WithholdBasis
+    from requests_app.management.sample_records import THIRD_PARTY, sample_pdf
+    from requests_app.services import records as rec
+    from requests_app.services.letters import letter_draft, letter_serve
+
+    case, code = _submit(office, description="申请公开城南棚户区改造项目征收补偿情况。")
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    case = svc.case_start_processing(case=case, actor=handler)
+    record = rec.record_upload(
+        case=case,
+        actor=handler,
+        upload=SimpleUploadedFile("说明.pdf", sample_pdf()),
+        title="城南棚户区改造项目征收补偿情况说明",
+    )
+    for suggestion in rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY]):
+        rec.suggestion_accept(
+            suggestion=suggestion,
+            actor=handler,
+            basis=WithholdBasis.PERSONAL_PRIVACY,
+            reason="个人信息",
+        )
+    rec.page_decide(
+        page=record.pages.order_by("-index").first(),
+        actor=handler,
+        decision=PageDecision.WITHHOLD,
+        basis=WithholdBasis.PROCESS_INFO,
+        reason="内部讨论意见",
+    )
+    release = rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome="partially_disclosed")
+    case = svc.case_approve(case=case, actor=approver)
+    letter = letter_draft(case=case, actor=handler, kind="reply")
+    letter_serve(letter=letter, actor=handler, served_on=timezone.localdate(), method="online")
+    release.refresh_from_db()
+    publication = None
+    if publish:
+        publication = rec.release_publish(
+            release=release,
+            actor=approver,
+            title="城南棚户区改造项目征收补偿情况",
+            summary="征收补偿的户数、补偿标准和已支付情况。",
+        )
+    case.refresh_from_db()
+    return case, code, release, publication
+
+
+def test_the_released_record_is_on_the_status_page_and_downloads(
+    client, tree, handler, approver, records_root, caplog
+):
+    import logging
+
+    from requests_app.management.sample_records import THIRD_PARTY, sample_id_number
+
+    case, code, release, _publication = released_case(tree["office"], handler, approver)
+    html = _follow(client, case, code).content.decode()
+    item = release.files.get()
+    url = reverse("portal:release-file", args=[item.pk])
+    assert "答复提供的政府信息" in html and url in html
+    with caplog.at_level(logging.INFO):
+        response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    pdf = b"".join(response.streaming_content)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert case.tracking_number in text and "本页不予公开" in text  # the release copy's stamps
+    assert THIRD_PARTY not in text and sample_id_number() not in text
+    assert any("via=portal" in r.getMessage() for r in caplog.records)
+
+
+def test_another_cases_release_is_not_downloadable(client, tree, handler, approver, records_root):
+    _case, _code, release, _publication = released_case(tree["office"], handler, approver)
+    other, code = _submit(tree["office"], id_number=valid_id_number(3))
+    _follow(client, other, code)
+    item = release.files.get()
+    assert client.get(reverse("portal:release-file", args=[item.pk])).status_code == 404
+
+
+def test_the_review_page_offers_similar_published_answers(
+    client, tree, handler, approver, records_root
+):
+    _case, _code, _release, publication = released_case(tree["office"], handler, approver)
+    url = reverse("portal:apply", args=["city-office"])
+    token = _csrf(client, url)
+    page = client.post(
+        url,
+        {
+            "csrfmiddlewaretoken": token,
+            "step": "review",
+            **_form(
+                id_number=valid_id_number(11), description="请公开城南棚户区改造的征收补偿情况"
+            ),
+        },
+    ).content.decode()
+    link = reverse("portal:publication", args=[publication.pk])
+    assert "已经公开的相似信息" in page and link in page
+    shown = client.get(link).content.decode()
+    assert "城南棚户区改造项目征收补偿情况" in shown and "张三" not in shown
+    file_url = reverse(
+        "api:published-file", args=[publication.pk, publication.release.files.get().pk]
+    )
+    assert file_url in shown
+    assert client.get(file_url).status_code == 200
+    unrelated = client.post(
+        url,
+        {
+            "csrfmiddlewaretoken": token,
+            "step": "review",
+            **_form(description="申请公开路灯维修合同"),
+        },
+    ).content.decode()
+    assert "已经公开的相似信息" not in unrelated
