@@ -18,6 +18,8 @@ from requests_app import validation
 from requests_app.api.serializers import ApplicantFieldsInputSerializer
 from requests_app.choices import ApplicantType
 from requests_app.services.applicant import QUESTION_MAX_CHARS, SUPPLEMENT_MAX_CHARS
+from requests_app.services.attachments import attachment_check
+from requests_app.services.errors import InvalidInput
 
 # Labels and hints as an applicant reads them (the serializer's names are the API's).
 LABELS = {
@@ -41,6 +43,7 @@ LABELS = {
     "delivery_method": ("获取信息方式", ""),
 }
 ORGANISATION_TYPES = [t for t in ApplicantType if t != ApplicantType.NATURAL_PERSON]
+_FILE_TYPES = "application/pdf,image/jpeg,image/png"
 # The typed document title and 文号 are stored together in the case's one field.
 DOCUMENT_TITLE_MAX = 150
 
@@ -204,6 +207,22 @@ class SupplementForm(forms.Form):
         max_length=SUPPLEMENT_MAX_CHARS,
         help_text="请逐项说明需要补正的内容。",
     )
+    file = forms.FileField(
+        label="补正材料（选填）",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": _FILE_TYPES}),
+        error_messages={"empty": "文件为空。"},
+        help_text="PDF、JPG 或 PNG，不超过 5 MB。",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload:
+            try:
+                attachment_check(upload, field="file")
+            except InvalidInput as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return upload
 
 
 class WithdrawForm(forms.Form):
@@ -226,3 +245,45 @@ class QuestionForm(forms.Form):
         max_length=QUESTION_MAX_CHARS,
         help_text="500 字以内。留言和本机关的答复显示在上方的办理记录中。",
     )
+
+
+class AttachmentsForm(forms.Form):
+    """The identity document and an agent's 授权委托书, checked by the service's rule (type by
+    content, size) before anything is stored."""
+
+    id_document = forms.FileField(
+        label="身份证明（选填）",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": _FILE_TYPES}),
+        error_messages={"empty": "文件为空。"},
+        help_text="身份证件或营业执照的照片或扫描件：PDF、JPG 或 PNG，不超过 5 MB。",
+    )
+    authorization = forms.FileField(
+        label="授权委托书（代理人申请时上传）",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": _FILE_TYPES}),
+        error_messages={"empty": "文件为空。"},
+        help_text="委托他人代为申请的，上传申请人签名或盖章的授权委托书。",
+    )
+
+    def _checked(self, name: str):
+        upload = self.cleaned_data.get(name)
+        if upload:
+            try:
+                attachment_check(upload, field=name)
+            except InvalidInput as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return upload
+
+    def clean_id_document(self):
+        return self._checked("id_document")
+
+    def clean_authorization(self):
+        return self._checked("authorization")
+
+    def uploads(self) -> list[tuple[str, object]]:
+        return [
+            (name, self.cleaned_data[name])
+            for name in ("id_document", "authorization")
+            if self.cleaned_data.get(name)
+        ]

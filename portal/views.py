@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.forms import (
     ApplicationForm,
+    AttachmentsForm,
     QuestionForm,
     SupplementForm,
     TrackForm,
@@ -51,7 +52,7 @@ from requests_app.choices import OPEN_STATES, CaseState, Outcome
 from requests_app.fees import fee_rules_text
 from requests_app.letters.facts import case_remedies, cn_date
 from requests_app.letters.render import render_pdf
-from requests_app.models import Agency, Case, CaseEvent, EventKind, Letter
+from requests_app.models import Agency, AttachmentKind, Case, CaseEvent, EventKind, Letter
 from requests_app.review import release_approved
 from requests_app.selectors import (
     agency_by_code,
@@ -67,6 +68,7 @@ from requests_app.services.applicant import (
     applicant_withdraw,
     questions_unanswered,
 )
+from requests_app.services.attachments import attachments_store
 from requests_app.services.cases import APPLICANT_LABEL
 from requests_app.services.errors import InvalidInput, ServiceError
 from requests_app.services.intake import case_submit, idempotent
@@ -220,21 +222,31 @@ def apply(request, code: str):
     form = ApplicationForm(request.POST, with_captcha=confirming and needs_captcha)
     if step == "edit":  # back from the review page, with everything typed kept
         return render(request, "portal/apply.html", {"agency": agency, "form": form})
+    # The files come with the confirming POST only (a page cannot carry them over), and are
+    # checked before anything is stored: a refused form keeps none of them.
+    files = AttachmentsForm(request.POST, request.FILES) if confirming else AttachmentsForm()
+    files_ok = confirming and files.is_valid()
     if not form.is_valid():
         if confirming and set(form.errors) == {"captcha"}:
-            return _confirm_page(request, agency, form, needs_captcha=True, status=400)
+            return _confirm_page(request, agency, form, files=files, needs_captcha=True, status=400)
         return render(request, "portal/apply.html", {"agency": agency, "form": form}, status=400)
     if not confirming:
-        return _confirm_page(request, agency, form, needs_captcha=needs_captcha)
+        return _confirm_page(request, agency, form, files=files, needs_captcha=needs_captcha)
+    if not files_ok:
+        return _confirm_page(
+            request, agency, form, files=files, needs_captcha=needs_captcha, status=400
+        )
 
     refused = _throttled(request, SubmissionThrottle)
     if refused:
         return refused
     key = request.POST.get("submission_key", "")
     fields = form.validated
+    uploads = files.uploads()
 
     def run():
         case, access_code = case_submit(agency=agency, fields=fields)
+        attachments_store(case=case, files=uploads)
         return 201, submission_answer(case, access_code, agency), case
 
     try:
@@ -262,7 +274,13 @@ def apply(request, code: str):
 
 
 def _confirm_page(
-    request, agency: Agency, form: ApplicationForm, *, needs_captcha: bool, status: int = 200
+    request,
+    agency: Agency,
+    form: ApplicationForm,
+    *,
+    files: AttachmentsForm,
+    needs_captcha: bool,
+    status: int = 200,
 ):
     """The application as it will be sent, the applicant's own similar earlier applications,
     and (past a few submissions from this IP) a captcha; everything typed rides along in
@@ -292,6 +310,7 @@ def _confirm_page(
             "published": published_similar(fields["description"]),
             "submission_key": request.POST.get("submission_key") or secrets.token_hex(16),
             "summary": _summary(form),
+            "files": files,
         },
         status=status,
     )
@@ -417,6 +436,7 @@ APPLICANT_EVENTS = {
     EventKind.LETTER_SERVED: "送达文书",
     EventKind.QUESTION_ASKED: "您的留言",
     EventKind.QUESTION_ANSWERED: "本机关答复留言",
+    EventKind.ATTACHMENT_ADDED: "上传材料",
 }
 
 PLAIN_STATES = {
@@ -460,6 +480,9 @@ def _event_detail(event: CaseEvent) -> str:
         return event.reason
     if kind == EventKind.ISSUE_FEE_NOTICE:
         return f"金额 {data.get('amount_yuan', '')} 元"
+    if kind == EventKind.ATTACHMENT_ADDED:
+        labels = dict(AttachmentKind.choices)
+        return "、".join(str(labels.get(f.get("kind"), "")) for f in data.get("files", []))
     if kind == EventKind.LETTER_SERVED:
         return str(data.get("title") or data.get("number") or "")
     return ""
@@ -572,8 +595,10 @@ def case_supplement(request, case: Case):
         request,
         case,
         "supplement_form",
-        SupplementForm(request.POST),
-        lambda data: applicant_supplement_answer(case=case, text=data["text"]),
+        SupplementForm(request.POST, request.FILES),
+        lambda data: applicant_supplement_answer(
+            case=case, text=data["text"], files=[data["file"]] if data.get("file") else []
+        ),
     )
 
 

@@ -827,3 +827,123 @@ def test_the_review_page_offers_similar_published_answers(
         },
     ).content.decode()
     assert "已经公开的相似信息" not in unrelated
+
+
+# --- uploads: the identity document, the 授权委托书, 补正 files --------------------------------------
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def _apply_with_files(client, agency, files: dict, **overrides):
+    url = reverse("portal:apply", args=[agency.code])
+    token = _csrf(client, url)
+    data = {"csrfmiddlewaretoken": token, "step": "review", **_form(**overrides)}
+    review = client.post(url, data).content.decode()
+    assert 'enctype="multipart/form-data"' in review and 'name="id_document"' in review
+    key = re.search(r'name="submission_key" value="(\w+)"', review).group(1)
+    return client.post(url, {**data, "step": "confirm", "submission_key": key, **files})
+
+
+def test_the_id_document_and_authorization_are_stored_with_the_application(
+    client, tree, records_root, registrar
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.management.sample_records import sample_pdf
+
+    response = _apply_with_files(
+        client,
+        tree["office"],
+        {
+            "id_document": SimpleUploadedFile("身份证.jpg", PNG),  # a PNG whatever its name
+            "authorization": SimpleUploadedFile("委托书.pdf", sample_pdf(pages=1)),
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    stored = {a.kind: a for a in case.attachments.all()}
+    assert set(stored) == {"id_document", "authorization"}
+    assert stored["id_document"].content_kind == "png" and stored["id_document"].size == len(PNG)
+    assert stored["id_document"].file.read() == PNG
+    assert "身份证" not in stored["id_document"].file.name  # nothing of the applicant's name
+    event = CaseEvent.objects.get(case=case, kind=EventKind.ATTACHMENT_ADDED)
+    assert event.actor_label == "申请人（网上）"
+    assert [f["kind"] for f in event.data["files"]] == ["id_document", "authorization"]
+    # The office sees them on the case page; only users who may see personal data download.
+    staff = Client()
+    staff.force_login(registrar)
+    page = staff.get(reverse("admin:requests_app_case_change", args=[case.pk])).content.decode()
+    assert "申请人材料" in page and "授权委托书" in page and "无权查看个人信息" in page
+    url = reverse(
+        "admin:requests_app_case_attachment_file", args=[case.pk, stored["id_document"].pk]
+    )
+    assert staff.get(url).status_code == 403
+    from requests_app.models import Caseworker
+
+    Caseworker.objects.filter(user=registrar).update(can_view_personal_data=True)
+    download = staff.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "文件为空。"),
+        (
+            b"MZ\x90\x00 not a document",
+            "只接受 PDF、JPG 或 PNG 文件（按文件内容判断，不看扩展名）。",
+        ),
+    ],
+)
+def test_a_refused_file_keeps_nothing_and_says_why(client, tree, records_root, content, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = _apply_with_files(
+        client, tree["office"], {"id_document": SimpleUploadedFile("id.pdf", content)}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and "文件未保存，请重新选择文件。" in page
+    assert 'value="贵州省安顺市西秀区南华路2号"' in page  # what was typed rides along
+    assert Case.objects.count() == 0
+    from requests_app.models import Attachment
+
+    assert Attachment.objects.count() == 0
+    import pathlib
+
+    from django.conf import settings
+
+    root = pathlib.Path(settings.STORAGES["records"]["OPTIONS"]["location"])
+    assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
+
+
+def test_a_file_over_the_limit_is_refused(client, tree, records_root, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PORTAL = {**settings.PORTAL, "UPLOAD_MAX_BYTES": 40}
+    response = _apply_with_files(
+        client, tree["office"], {"id_document": SimpleUploadedFile("id.png", PNG)}
+    )
+    assert response.status_code == 400 and "文件过大" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_a_supplement_answered_with_a_file(client, tree, handler, records_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case, code = _submit(tree["office"])
+    case = svc.case_confirm_receipt(case=case, actor=handler)
+    case = svc.case_request_supplement(case=case, actor=handler, items="请提供身份证明")
+    _follow(client, case, code)
+    response = _post(
+        client, "supplement", {"text": "已上传身份证。", "file": SimpleUploadedFile("x.png", PNG)}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.PROCESSING
+    assert [a.kind for a in case.attachments.all()] == ["supplement"]
+    page = client.get(reverse("portal:case")).content.decode()
+    assert "上传材料" in page and "补正材料" in page

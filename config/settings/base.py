@@ -298,6 +298,8 @@ PORTAL = {
     "SESSION_MINUTES": env.int("PORTAL_SESSION_MINUTES", default=20),
     # How long after submitting the receipt (with the access code) can still be printed.
     "RECEIPT_MINUTES": env.int("PORTAL_RECEIPT_MINUTES", default=10),
+    # The largest file an applicant may upload (identity document, 授权委托书, 补正): 5 MiB.
+    "UPLOAD_MAX_BYTES": env.int("PORTAL_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024),
 }
 CAPTCHA_LENGTH = 4
 CAPTCHA_TIMEOUT = 10  # minutes

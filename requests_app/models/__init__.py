@@ -1,4 +1,5 @@
 from .agency import Agency, Caseworker
+from .attachments import Attachment, AttachmentKind
 from .calendar import CalendarDay, CalendarYear
 from .case import Case, IdempotencyRecord
 from .event import CaseEvent, EventKind
@@ -29,6 +30,8 @@ from .records import (
 from .repeats import RepeatCheck
 
 __all__ = [
+    "Attachment",
+    "AttachmentKind",
     "JUDGMENT_ROLLUP",
     "REVIEW_ROLLUP",
     "Complaint",

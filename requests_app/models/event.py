@@ -55,6 +55,7 @@ class EventKind(models.TextChoices):
     # The applicant's messages to the office and the office's answers (services/applicant.py).
     QUESTION_ASKED = "question_asked", _("申请人留言")
     QUESTION_ANSWERED = "question_answered", _("答复留言")
+    ATTACHMENT_ADDED = "attachment_added", _("上传申请材料")
     # Records and their review (services/records.py).
     RECORD_ADDED = "record_added", _("添加文件")
     RECORD_REMOVED = "record_removed", _("删除文件")

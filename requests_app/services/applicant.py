@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app.choices import Role
-from requests_app.models import Case, CaseEvent, Caseworker, EventKind
+from requests_app.models import AttachmentKind, Case, CaseEvent, Caseworker, EventKind
 from requests_app.services.cases import (
     APPLICANT_LABEL,
     _perform,
@@ -69,10 +69,11 @@ def _last_event(case: Case, kind: str) -> CaseEvent:
     return CaseEvent.objects.filter(case=case, kind=kind).order_by("-pk").first()
 
 
-def applicant_supplement_answer(*, case: Case, text: str, at=None) -> Case:
+def applicant_supplement_answer(*, case: Case, text: str, files=(), at=None) -> Case:
     """The applicant answers the 补正 notice online: it is the 补正 received, R′ the day it
     counts as received by the rules for online channels (that day, or the next working day),
-    and the reply clock restarts from R′ (Art 30). The handler is told. Raises InvalidInput,
+    and the reply clock restarts from R′ (Art 30); ``files`` (uploads) are stored as 补正材料
+    in the same transaction. The handler is told. Raises InvalidInput,
     TransitionRefused (no 补正 awaited), ConcurrentChange."""
     text = _required(
         text,
@@ -92,6 +93,11 @@ def applicant_supplement_answer(*, case: Case, text: str, at=None) -> Case:
             by_applicant=True,
         )
         event = _last_event(case, EventKind.RECEIVE_SUPPLEMENT)
+        if files:
+            from requests_app.services.attachments import attachments_store
+
+            attachments_store(case=case, files=[(AttachmentKind.SUPPLEMENT, f) for f in files])
+            case.refresh_from_db()
         _tell_office(
             case,
             event,
