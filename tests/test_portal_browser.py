@@ -1,8 +1,9 @@
 """The applicants' pages in a real browser, at phone width (390 px): accessibility (axe-core) on
 every public page, the form with the keyboard alone, and the whole journey:
 
-apply → a caseworker asks for 补正 in the admin → the applicant answers online → the reply is
-drafted and served in the admin → the applicant sees it and downloads the letter.
+apply with the identity document → a caseworker asks for 补正 in the admin → the applicant
+answers online → the record is reviewed and the reply (部分公开) drafted, approved and served
+in the admin → the applicant sees it and downloads the letter and the released record.
 
 Headless Chromium as in ``tests/test_browser_e2e.py`` (whose browser fixture and admin helper
 this reuses). axe-core comes from npm (``package.json``; ``make test`` installs it into
@@ -29,6 +30,7 @@ from tests.test_browser_e2e import CHROMEDRIVER, CHROMIUM, ROOT, WAIT, Admin, br
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extras")
 
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -196,17 +198,20 @@ def test_the_whole_form_works_with_the_keyboard_alone(portal, office):
     def focused():
         return portal.driver.switch_to.active_element
 
+    def press(key) -> None:
+        ActionChains(portal.driver).send_keys(key).perform()
+
     def tab_to(name: str) -> None:
         for _ in range(40):
             if focused().get_attribute("name") == name:
                 return
-            focused().send_keys(Keys.TAB)
+            press(Keys.TAB)
         raise AssertionError(f"Tab never reached {name}")
 
     def choose(name: str, downs: int) -> None:
         tab_to(name)
         for _ in range(downs):
-            focused().send_keys(Keys.ARROW_DOWN)
+            press(Keys.ARROW_DOWN)
 
     choose("applicant_type", 1)  # 自然人
     tab_to("applicant_name")
@@ -216,15 +221,15 @@ def test_the_whole_form_works_with_the_keyboard_alone(portal, office):
         tab_to(name)
         focused().send_keys(APPLICANT[name])
     tab_to("sms_opt_in")
-    focused().send_keys(Keys.SPACE)
+    press(Keys.SPACE)
     tab_to("description")
     focused().send_keys(APPLICANT["description"])
     choose("information_form", 2)  # 电子文档
     choose("delivery_method", 2)  # 电子邮件
-    focused().send_keys(Keys.TAB)
+    press(Keys.TAB)
     assert focused().text == "下一步：核对申请"
     portal.driver.execute_script("window.e2eOldPage = true")
-    focused().send_keys(Keys.ENTER)
+    press(Keys.ENTER)
     WebDriverWait(portal.driver, WAIT).until(
         lambda d: d.execute_script("return window.e2eOldPage === undefined")
     )
@@ -233,9 +238,9 @@ def test_the_whole_form_works_with_the_keyboard_alone(portal, office):
     for _ in range(80):
         if focused() == confirm:
             break
-        focused().send_keys(Keys.TAB)
+        press(Keys.TAB)
     portal.driver.execute_script("window.e2eOldPage = true")
-    focused().send_keys(Keys.ENTER)
+    press(Keys.ENTER)
     WebDriverWait(portal.driver, WAIT).until(
         lambda d: d.execute_script("return window.e2eOldPage === undefined")
     )
@@ -250,17 +255,65 @@ def test_the_whole_form_works_with_the_keyboard_alone(portal, office):
     assert case.sms_opt_in is True
 
 
-def test_the_journey_apply_supplement_online_reply_download(portal, office, shots):
+@pytest.fixture
+def records_root(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "records": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "records")},
+        },
+    }
+
+
+def _release(case, handler) -> None:
+    """The handler's review of one record, as the review screen does it (its own browser
+    test drives that screen): personal data withheld, an internal page withheld, the
+    release copy built."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.choices import PageDecision, WithholdBasis
+    from requests_app.management.sample_records import THIRD_PARTY, sample_pdf
+    from requests_app.services import records as rec
+
+    record = rec.record_upload(
+        case=case,
+        actor=handler,
+        upload=SimpleUploadedFile("说明.pdf", sample_pdf()),
+        title="“三公”经费预算执行情况说明",
+    )
+    for suggestion in rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY]):
+        rec.suggestion_accept(
+            suggestion=suggestion, actor=handler, basis=WithholdBasis.PERSONAL_PRIVACY
+        )
+    rec.page_decide(
+        page=record.pages.order_by("-index").first(),
+        actor=handler,
+        decision=PageDecision.WITHHOLD,
+        basis=WithholdBasis.PROCESS_INFO,
+        reason="内部讨论意见",
+    )
+    rec.release_build(case=case, actor=handler)
+
+
+def test_the_journey_apply_supplement_online_reply_download(
+    portal, office, shots, records_root, tmp_path
+):
+    from tests.test_portal import PNG
+
     registrar = caseworker(office, Role.REGISTRAR)
     handler = caseworker(office, Role.HANDLER)
     approver = caseworker(office, Role.APPROVER)
+    id_photo = tmp_path / "id.png"
+    id_photo.write_bytes(PNG)
 
-    # 1. The applicant applies on the phone.
+    # 1. The applicant applies on the phone, with a photo of the identity card.
     portal.go("/")
     portal.click_link(office.name)
     portal.click_link("在线申请")
     _fill_application(portal)
     portal.submit()
+    portal.find("input[name=id_document]").send_keys(str(id_photo))
     portal.submit("button[value=confirm]")
     codes = portal.driver.find_elements(By.CSS_SELECTOR, ".codes strong.code")
     number, code = codes[0].text, codes[1].text
@@ -270,6 +323,8 @@ def test_the_journey_apply_supplement_online_reply_download(portal, office, shot
         "application/pdf",
         "%PDF-",
     )
+    stored = Case.objects.get(tracking_number=number).attachments.get()
+    assert (stored.kind, stored.content_kind, stored.size) == ("id_document", "png", len(PNG))
 
     # 2. The registrar confirms receipt; the handler asks for 补正 — in the admin.
     portal.driver.set_window_size(1400, 1000)
@@ -301,12 +356,15 @@ def test_the_journey_apply_supplement_online_reply_download(portal, office, shot
     assert case.state == CaseState.PROCESSING and case.restarted_on is not None
     assert CaseEvent.objects.filter(case=case, kind=EventKind.RECEIVE_SUPPLEMENT).count() == 1
 
-    # 4. The office drafts the reply, approves it, and serves the reply letter online.
+    # 4. The office reviews the record (区分处理), drafts the reply 部分公开, approves it and
+    #    serves the reply letter online.
+    _release(case, handler)
     portal.driver.set_window_size(1400, 1000)
     portal.login(handler)
     portal.open_case(number)
     assert "申请人（网上）" in portal.find("#case-history").text
-    portal.act("submit_for_approval", lambda p: p.choose("outcome", "disclosed"))
+    assert "身份证明" in portal.find("#case-attachments").text
+    portal.act("submit_for_approval", lambda p: p.choose("outcome", "partially_disclosed"))
     portal.login(approver)
     portal.open_case(number)
     portal.act("approve", lambda p: p.type("comment", "同意。"))
@@ -317,18 +375,21 @@ def test_the_journey_apply_supplement_online_reply_download(portal, office, shot
     portal.choose("method", "online")
     portal.click(portal.find("#content-main form .submit-row input[type=submit]"))
     case.refresh_from_db()
-    assert case.state == CaseState.REPLIED and case.outcome == "disclosed"
+    assert case.state == CaseState.REPLIED and case.outcome == "partially_disclosed"
 
-    # 5. The applicant sees the reply, the remedies, and downloads the letter.
+    # 5. The applicant sees the reply, the remedies, and downloads the letter and the record.
     portal.driver.delete_all_cookies()
     portal.driver.set_window_size(PHONE_WIDTH, 900)
     portal.go("/track/")
     portal.type("tracking_number", number)
     portal.type("access_code", code)
     portal.submit()
-    assert "予以公开" in portal.find(".state").text
+    assert "部分公开" in portal.find(".state").text
+    released = portal.find("section[aria-labelledby=release] a")
+    record = portal.fetch(released.get_attribute("href"))
+    assert (record["status"], record["type"], record["head"]) == (200, "application/pdf", "%PDF-")
     assert "申请行政复议" in portal.find("main").text
-    link = portal.find("ul.letters a")
+    link = portal.find("section[aria-labelledby=letters] a")
     assert "答复书" in link.text
     href = link.get_attribute("href")
     assert number not in href and code not in href
