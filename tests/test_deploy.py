@@ -19,8 +19,12 @@ def entrypoint_roles() -> set[str]:
 
 
 def test_compose_has_the_topology():
-    assert set(COMPOSE["services"]) == {"web", "worker", "beat", "postgres", "redis"}
-    assert set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media"}
+    assert set(COMPOSE["services"]) == {
+        *("web", "worker", "beat", "postgres", "redis"),
+        *("minio", "minio-bucket"),  # the "s3" profile: a bucket for the records
+    }
+    assert COMPOSE["services"]["minio"]["profiles"] == ["s3"]
+    assert set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media", "records", "miniodata"}
     assert COMPOSE["services"]["postgres"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
     assert "--appendonly" in COMPOSE["services"]["redis"]["command"]
     assert COMPOSE["services"]["beat"]["deploy"]["replicas"] == 1

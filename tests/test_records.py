@@ -156,6 +156,16 @@ def test_bad_files_are_refused_and_nothing_is_stored(case, handler, records_root
     assert events(case, EventKind.RECORD_ADDED) == []
 
 
+def test_an_image_the_converter_cannot_take_is_refused(case, handler, records_root):
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    with pytest.raises(InvalidInput) as caught:
+        add_record(case, handler, buffer.getvalue(), name="dot.png")
+    assert caught.value.code == "bad_file"
+    assert Record.objects.count() == 0
+    assert stored_files(records_root) == []
+
+
 def test_an_encrypted_pdf_is_refused(case, handler, records_root):
     with pytest.raises(InvalidInput) as caught:
         add_record(case, handler, encrypted_pdf())
@@ -440,3 +450,105 @@ def test_a_release_cannot_be_built_from_an_unfinished_review(case, handler):
     with refused("未作审查决定"):
         rec.release_build(case=case, actor=handler)
     assert Release.objects.count() == 0
+
+
+# --- storage ----------------------------------------------------------------------------------
+def test_a_remote_storage_works_through_temporary_copies(case, handler, settings):
+    """A storage without local paths (an S3 bucket; here Django's in-memory storage): pages
+    render, suggestions are found and the release is built from streamed temporary copies."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "records": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    record = add_record(case, handler)
+    assert not Path(record.file.storage.path(record.file.name)).exists()  # nothing on disk
+    first = record.pages.get(index=0)
+    assert rec.page_image(first)[:4] == b"\x89PNG"
+    assert rec.suggestions_find(record=record, actor=handler, names=[THIRD_PARTY])
+    decide_all(record, handler)
+    release = rec.release_build(case=case, actor=handler)
+    [item] = release.files.all()
+    with item.file.open("rb") as handle:
+        assert len(PdfReader(handle).pages) == 2
+
+
+def test_the_s3_setting_selects_the_s3_backend(monkeypatch):
+    """RECORDS_STORAGE=s3 with its variables configures django-storages' S3 backend (no
+    connection is made to build it)."""
+    import importlib
+
+    pytest.importorskip("storages.backends.s3", reason="the optional extra .[s3]")
+    from django.core.files.storage.handler import StorageHandler
+
+    monkeypatch.setenv("RECORDS_STORAGE", "s3")
+    monkeypatch.setenv("RECORDS_S3_BUCKET", "records-test")
+    monkeypatch.setenv("RECORDS_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+    monkeypatch.setenv("RECORDS_S3_ACCESS_KEY", "key")
+    monkeypatch.setenv("RECORDS_S3_SECRET_KEY", "secret")
+    import config.settings.base as base
+
+    try:
+        fresh = importlib.reload(base)
+        storage = StorageHandler(fresh.STORAGES)["records"]
+        assert type(storage).__name__ == "S3Storage"
+        assert storage.bucket_name == "records-test"
+        assert storage.endpoint_url == "http://127.0.0.1:9000"
+        assert storage.default_acl == "private" and storage.querystring_auth is True
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)
+
+
+@pytest.mark.slow
+def test_a_large_upload_is_streamed_not_read_whole(case, handler, tmp_path):
+    """A 40 MB PDF goes through the upload (spooled, hashed, typed, inspected, converted,
+    stored) with Python's own allocations staying far below its size: nothing reads it whole.
+    (tracemalloc sees Python objects, which is where a whole-file read would show.)"""
+    import hashlib
+    import os
+    import tracemalloc
+
+    import pikepdf
+    from django.core.files import File
+
+    big = tmp_path / "big.pdf"
+    pdf = pikepdf.open(io.BytesIO(sample_pdf(pages=1)))
+    # 40 MB of incompressible data in a stream the page does not show.
+    pdf.Root.Filler = pdf.make_stream(os.urandom(40 * 1024 * 1024))
+    pdf.save(big)
+    size = big.stat().st_size
+    assert size > 40 * 1024 * 1024
+    with big.open("rb") as handle:
+        tracemalloc.start()
+        try:
+            record = rec.record_upload(
+                case=case, actor=handler, upload=File(handle, name="big.pdf")
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert record.size == size
+    assert record.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB of Python allocations"
+
+
+def test_a_change_while_pending_approval_needs_a_new_release(case, handler, approver):
+    record = add_record(case, handler)
+    decide_all(record, handler)
+    first = rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    page = record.pages.get(index=1)
+    rec.page_decide(page=page, actor=handler, decision=PageDecision.IRRELEVANT)
+    case.refresh_from_db()
+    assert case.state == S.PENDING_APPROVAL  # not approved yet: nothing to send back
+    with refused("生成公开文本"):
+        svc.case_approve(case=case, actor=approver)
+    second = rec.release_build(case=case, actor=handler)
+    assert second.page_count == 1 and first.page_count == 2
+    case = svc.case_approve(case=case, actor=approver)
+    assert case.state == S.APPROVED
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.approved_at is None and second.approved_at is not None
+    [approved] = events(case, EventKind.APPROVE)
+    assert approved.data["release_id"] == second.pk

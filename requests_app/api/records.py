@@ -101,11 +101,30 @@ def _page(request, pk: int, record_id: int, index: int) -> RecordPage:
     return page
 
 
+def _valid(request, pk: int, serializer_class):
+    """The request's body, validated, once the case is known to be visible: a bad body is a
+    400 whatever record, page or suggestion the URL names."""
+    _visible_case(request, pk, with_history=False)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
 def _who(request) -> str:
     return request.user.get_username()
 
 
 # --- serializers ----------------------------------------------------------------------------
+class TextField(serializers.CharField):
+    """Text only: a number or a boolean where text is expected is a 400, as the schema says
+    (DRF's CharField would turn 0 into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RegionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     rect = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
@@ -171,21 +190,19 @@ class RecordDetailOutputSerializer(RecordOutputSerializer):
 
 class RecordUploadInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    document_number = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
+    title = TextField(max_length=300, required=False, allow_blank=True, default="")
+    source = TextField(max_length=200, required=False, allow_blank=True, default="")
+    document_number = TextField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = TextField(max_length=500)
 
 
 class PageDecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=PageDecision.choices)
     basis = serializers.ChoiceField(choices=WithholdBasis.choices, required=False, default="")
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class RegionInputSerializer(serializers.Serializer):
@@ -196,15 +213,15 @@ class RegionInputSerializer(serializers.Serializer):
         help_text="[x0, y0, x1, y1]，单位为点，原点在页面左上角 / points, origin top-left",
     )
     basis = serializers.ChoiceField(choices=WithholdBasis.choices)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class SuggestInputSerializer(serializers.Serializer):
     terms = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=50, required=False, default=list
+        child=TextField(max_length=100), max_length=50, required=False, default=list
     )
     names = serializers.ListField(
-        child=serializers.CharField(max_length=100),
+        child=TextField(max_length=100),
         max_length=50,
         required=False,
         default=list,
@@ -214,7 +231,7 @@ class SuggestInputSerializer(serializers.Serializer):
 
 class SuggestionAcceptInputSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(choices=WithholdBasis.choices)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ReleaseFileOutputSerializer(serializers.Serializer):
@@ -255,8 +272,8 @@ class RecordReviewOutputSerializer(serializers.Serializer):
 
 
 class PublishInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    summary = serializers.CharField(max_length=2000)
+    title = TextField(max_length=300)
+    summary = TextField(max_length=2000)
 
 
 class PublicationOutputSerializer(serializers.Serializer):
@@ -282,7 +299,7 @@ class StaffPublicationOutputSerializer(PublicationOutputSerializer):
 
 
 class PublishedListFilterInputSerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = TextField(
         max_length=200, required=False, allow_blank=True, help_text="检索词 / search words"
     )
 
@@ -383,9 +400,8 @@ class RecordRemoveView(StaffView):
         responses={204: None, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int):
+        serializer = _valid(request, pk, ReasonInputSerializer)
         record = _record(request, pk, record_id)
-        serializer = ReasonInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.record_remove(record=record, actor=request.user, **serializer.validated_data)
         return Response(status=204)
 
@@ -465,9 +481,8 @@ class PageDecisionView(StaffView):
         responses={200: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int, index: int):
+        serializer = _valid(request, pk, PageDecisionInputSerializer)
         page = _page(request, pk, record_id, index)
-        serializer = PageDecisionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.page_decide(page=page, actor=request.user, **serializer.validated_data)
         return Response(_page_data(page))
 
@@ -486,9 +501,8 @@ class RegionCreateView(StaffView):
         responses={201: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int, index: int):
+        serializer = _valid(request, pk, RegionInputSerializer)
         page = _page(request, pk, record_id, index)
-        serializer = RegionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.region_add(page=page, actor=request.user, **serializer.validated_data)
         return Response(_page_data(page), status=201)
 
@@ -526,9 +540,8 @@ class SuggestView(StaffView):
         },
     )
     def post(self, request, pk: int, record_id: int):
+        serializer = _valid(request, pk, SuggestInputSerializer)
         record = _record(request, pk, record_id)
-        serializer = SuggestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.suggestions_find(record=record, actor=request.user, **serializer.validated_data)
         pending = Suggestion.objects.filter(
             page__record=record, state=SuggestionState.PENDING
@@ -557,9 +570,8 @@ class SuggestionAcceptView(StaffView):
         responses={200: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, suggestion_id: int):
+        serializer = _valid(request, pk, SuggestionAcceptInputSerializer)
         suggestion = _suggestion(request, pk, suggestion_id)
-        serializer = SuggestionAcceptInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.suggestion_accept(
             suggestion=suggestion, actor=request.user, **serializer.validated_data
         )
@@ -684,13 +696,12 @@ class ReleasePublishView(StaffView):
     )
     def post(self, request, pk: int, release_id: int):
         case = _visible_case(request, pk, with_history=False)
+        serializer = _valid(request, pk, PublishInputSerializer)
         release = (
             Release.objects.filter(case=case, pk=_pk(release_id)).select_related("case").first()
         )
         if release is None:
             raise CaseNotFound("未找到该公开文本。", "No such release.")
-        serializer = PublishInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         publication = services.release_publish(
             release=release, actor=request.user, **serializer.validated_data
         )
@@ -726,6 +737,7 @@ class PublicationWithdrawView(StaffView):
     )
     def post(self, request, pk: int, publication_id: int):
         case = _visible_case(request, pk, with_history=False)
+        serializer = _valid(request, pk, ReasonInputSerializer)
         publication = (
             Publication.objects.filter(case=case, pk=_pk(publication_id))
             .select_related("case", "agency", "release")
@@ -733,8 +745,6 @@ class PublicationWithdrawView(StaffView):
         )
         if publication is None:
             raise CaseNotFound("未找到该公开记录。", "No such publication.")
-        serializer = ReasonInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         publication = services.publication_withdraw(
             publication=publication, actor=request.user, **serializer.validated_data
         )
@@ -843,7 +853,7 @@ class PublishedListView(PublicView, GenericAPIView):
 
 
 class PublishedSimilarInputSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=5000, help_text="所需信息内容描述")
+    description = TextField(max_length=5000, help_text="所需信息内容描述")
 
 
 class PublishedSimilarView(PublicView):

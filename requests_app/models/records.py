@@ -23,16 +23,37 @@ import uuid
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.choices import PageDecision, RecordKind, SuggestionState, WithholdBasis
 
 
+class _RecordsStorage(LazyObject):
+    """``storages["records"]``, looked up when first used and again after ``STORAGES``
+    changes (as Django does for ``default_storage``): a FileField resolves its storage once,
+    when the model class is built, so it holds this stand-in rather than the backend."""
+
+    def _setup(self):
+        self._wrapped = storages["records"]
+
+
+_records_storage = _RecordsStorage()
+
+
+@receiver(setting_changed)
+def _records_storage_changed(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _records_storage._wrapped = empty
+
+
 def records_storage():
     """The storage of records and releases (``STORAGES["records"]``)."""
-    return storages["records"]
+    return _records_storage
 
 
 def record_file_name(instance, filename: str) -> str:

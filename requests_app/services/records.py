@@ -135,7 +135,7 @@ def local_path(field):
         path = field.storage.path(field.name)
     except NotImplementedError:
         path = None
-    if path is not None:
+    if path is not None and os.path.isfile(path):
         yield path
         return
     with tempfile.NamedTemporaryFile(suffix=Path(field.name).suffix) as copy:
@@ -250,6 +250,15 @@ def record_upload(
             raise _bad_file(exc) from exc
         except redaction.RedactionError as exc:
             raise _bad_file(exc) from exc
+        except (ValueError, OSError) as exc:
+            # A file the converter could not take although its type was recognised (an image
+            # of one pixel, say): refused like a broken file, never a server error.
+            raise InvalidInput(
+                "文件无法转换为可审查的 PDF，请检查文件后重新上传。",
+                "The file could not be made into a reviewable PDF.",
+                code="bad_file",
+                fields={"file": ["ConversionFailed"]},
+            ) from exc
 
         created: list[Record] = []
         data = {"title": title, "kind": kind, "sha256": sha256, "size": size, "pages": len(pages)}
