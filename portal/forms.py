@@ -15,7 +15,10 @@ from django import forms
 from rest_framework import serializers
 
 from requests_app import validation
-from requests_app.api.serializers import ApplicantFieldsInputSerializer
+from requests_app.api.serializers import (
+    ApplicantFieldsInputSerializer,
+    ApplicationCreateInputSerializer,
+)
 from requests_app.choices import ApplicantType
 from requests_app.services.applicant import QUESTION_MAX_CHARS, SUPPLEMENT_MAX_CHARS
 from requests_app.services.attachments import attachment_check
@@ -77,24 +80,33 @@ def _form_field(name: str, field: serializers.Field) -> forms.Field:
     )
 
 
-class ApplicationForm(forms.Form):
-    """The Art 29 application: who, what, in which form and way."""
+def _application_fields() -> dict[str, forms.Field]:
+    """The form's fields, derived once from the API serializer's (Django copies them for
+    each form; deriving them per request cost more than the submission's own work)."""
+    serializer_fields = ApplicantFieldsInputSerializer().fields
+    fields: dict[str, forms.Field] = {}
+    for name in LABELS:
+        fields[name] = _form_field(name, serializer_fields[name])
+        if name == "description":
+            fields["document_title"] = forms.CharField(
+                label="文件名称",
+                help_text="如知道所需文件的名称，请填写。",
+                max_length=DOCUMENT_TITLE_MAX,
+                required=False,
+            )
+    fields["sms_opt_in"] = forms.BooleanField(
+        label="通过短信接收办理进度通知（发送到上面的手机号）", required=False
+    )
+    return fields
 
-    def __init__(self, *args, with_captcha: bool = False, **kwargs):
+
+class ApplicationForm(forms.Form):
+    """The Art 29 application: who, what, in which form and way. With ``agency`` (the page's
+    agency), it is checked by the API's own submission serializer, agency included."""
+
+    def __init__(self, *args, with_captcha: bool = False, agency=None, **kwargs):
         super().__init__(*args, **kwargs)
-        serializer_fields = ApplicantFieldsInputSerializer().fields
-        for name in LABELS:
-            self.fields[name] = _form_field(name, serializer_fields[name])
-            if name == "description":
-                self.fields["document_title"] = forms.CharField(
-                    label="文件名称",
-                    help_text="如知道所需文件的名称，请填写。",
-                    max_length=DOCUMENT_TITLE_MAX,
-                    required=False,
-                )
-        self.fields["sms_opt_in"] = forms.BooleanField(
-            label="通过短信接收办理进度通知（发送到上面的手机号）", required=False
-        )
+        self.agency = agency
         if with_captcha:
             self.fields["captcha"] = CaptchaField(
                 label="验证码",
@@ -130,7 +142,12 @@ class ApplicationForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        serializer = ApplicantFieldsInputSerializer(data=self.application_data())
+        if self.agency is not None:
+            serializer = ApplicationCreateInputSerializer(
+                data={**self.application_data(), "agency": self.agency.code}
+            )
+        else:
+            serializer = ApplicantFieldsInputSerializer(data=self.application_data())
         if not serializer.is_valid():
             self.add_serializer_errors(serializer.errors)
         elif cleaned.get("sms_opt_in") and not validation.is_mobile_number(cleaned["phone"]):
@@ -147,6 +164,9 @@ class ApplicationForm(forms.Form):
                 target = "document_title"
             for message in messages if isinstance(messages, list) else [messages]:
                 self.add_error(target, str(message))
+
+
+ApplicationForm.base_fields = _application_fields()
 
 
 def cleaned_title(form: ApplicationForm) -> str:

@@ -166,7 +166,7 @@ def agency_list(request):
 
 
 def _agency_or_404(code: str) -> Agency:
-    agency = agency_by_code(code)
+    agency = agency_by_code(code, cached=True)  # as the API's submission reads it
     if agency is None:
         raise Http404("未找到该机关。")
     return agency
@@ -219,7 +219,7 @@ def apply(request, code: str):
     step = request.POST.get("step")
     confirming = step == "confirm"
     needs_captcha = _submission_needs_captcha(request)
-    form = ApplicationForm(request.POST, with_captcha=confirming and needs_captcha)
+    form = ApplicationForm(request.POST, with_captcha=confirming and needs_captcha, agency=agency)
     if step == "edit":  # back from the review page, with everything typed kept
         return render(request, "portal/apply.html", {"agency": agency, "form": form})
     # The files come with the confirming POST only (a page cannot carry them over), and are
