@@ -218,3 +218,18 @@ def test_the_page_offers_sms_only_with_a_mobile_number(tree):
     assert form.errors["sms_opt_in"] == ["短信通知需要填写 11 位手机号码。"]
     form = ApplicationForm({**_form(), "sms_opt_in": "on"})
     assert form.is_valid() and form.validated["sms_opt_in"] is True
+
+
+def test_the_case_page_shows_each_text_and_its_delivery_status(office, handler, registrar):
+    from django.test import Client
+    from django.urls import reverse
+
+    case, _ = _opted_in(office)
+    svc.case_confirm_receipt(case=case, actor=handler)
+    row = Notification.objects.get(channel=SMS)
+    sms_send(notification_id=row.pk)
+    staff = Client()
+    staff.force_login(registrar)
+    page = staff.get(reverse("admin:requests_app_case_change", args=[case.pk])).content.decode()
+    assert "短信通知" in page and row.body in page and "已提交网关" in page
+    assert "13800138000" not in page.split('id="case-sms"')[1].split("</fieldset>")[0]

@@ -23,7 +23,7 @@ from requests_app import selectors
 from requests_app.calendars import calendar_for_agency
 from requests_app.choices import OPEN_STATES
 from requests_app.legal_selectors import letter_list
-from requests_app.models import Agency, Case, EventKind
+from requests_app.models import Agency, Case, EventKind, Notification
 from requests_app.permissions import (
     READ_ALL_ROLES,
     agency_writable,
@@ -392,6 +392,12 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 }
                 for item in case.attachments.all()
             ],
+            # The text messages to the applicant and what the gateway said (never the number).
+            "sms": list(
+                case.notifications.filter(channel=Notification.Channel.SMS).order_by(
+                    "created_at", "pk"
+                )
+            ),
             "records_panel": records_admin.records_panel(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
