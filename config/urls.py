@@ -20,6 +20,10 @@ urlpatterns = [
     path("api/v1/staff/reports/", include("reporting.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The captcha's images (django-simple-captcha, served by the project itself).
+    path("captcha/", include("captcha.urls")),
+    # The applicants' own pages, at the root (portal/).
+    path("", include("portal.urls")),
 ]
 
 # Unknown URLs under /api/ answer with the API's JSON error shape.

@@ -108,6 +108,20 @@ def case_get_public(*, tracking_number: str) -> Case | None:
     )
 
 
+def case_get_for_applicant(*, tracking_number: str, access_code: str) -> Case | None:
+    """The case whose tracking number and access code both match, else ``None`` — the same
+    answer, after the same work, for an unknown number and a wrong code (no timing
+    difference). The public API and the applicant's pages look cases up here; each edge
+    counts the failures against its client's ``tracking_failure`` throttle."""
+    from requests_app.services.intake import access_code_matches, hash_access_code
+
+    case = case_get_public(tracking_number=tracking_number)
+    if case is None:
+        hash_access_code(access_code)  # the same work as a real check
+        return None
+    return case if access_code_matches(case, access_code) else None
+
+
 AGENCY_CACHE_SECONDS = 30.0
 AGENCY_CACHE_SIZE = 10_000
 _agency_rows: dict[str, tuple[float, tuple]] = {}

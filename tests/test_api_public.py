@@ -676,7 +676,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after(client, office, monke
     def down(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("requests_app.api.public.case_get_public", down)
+    monkeypatch.setattr("requests_app.api.public.case_get_for_applicant", down)
     response = track(client, "GK20990101ZZZZZZ", "ABCDEFGHJK")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "audit",
     "requests_app",
     "reporting",
+    # The applicants' own pages (/) and their self-hosted captcha.
+    "portal",
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +158,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Where Django's file-based e-mail backend writes (``make run`` uses it instead of the console).
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "log" / "mail"))
+
+# Text messages to applicants who asked for them (requests_app/sms.py): the console by
+# default; requests_app.sms.HttpGatewayBackend posts to an SMS gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="requests_app.sms.ConsoleBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="政府信息公开")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+# Attempts per message before it is marked failed (Celery retries with a growing wait).
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=6)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gongkai@localhost")
 
 LOGGING = {
@@ -183,6 +196,8 @@ REST_FRAMEWORK = {
         "tracking_failure": env.str("THROTTLE_TRACKING_FAILURE", default="10/hour"),
         "tracking_enumeration": env.str("THROTTLE_TRACKING_ENUMERATION", default="100/hour"),
         "agencies": env.str("THROTTLE_AGENCIES", default="120/minute"),
+        # Not a refusal: past this many submissions from one IP the page asks for a captcha.
+        "submission_captcha": env.str("PORTAL_CAPTCHA_AFTER_SUBMISSIONS", default="3/hour"),
     },
     # The client IP the throttles count by: REMOTE_ADDR unless NUM_PROXIES trusted proxies
     # (gunicorn behind nginx: 1) put it in X-Forwarded-For. Never trust a client's own header.
@@ -286,6 +301,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": max(SWEEP_INTERVAL_SECONDS - 30, 60)},
     },
 }
+
+# --- The applicants' pages (portal/) ----------------------------------------------------------
+PORTAL = {
+    # How long a follow session (tracking number + access code, checked once) stays open.
+    "SESSION_MINUTES": env.int("PORTAL_SESSION_MINUTES", default=20),
+    # How long after submitting the receipt (with the access code) can still be printed.
+    "RECEIPT_MINUTES": env.int("PORTAL_RECEIPT_MINUTES", default=10),
+    # The largest file an applicant may upload (identity document, 授权委托书, 补正): 5 MiB.
+    "UPLOAD_MAX_BYTES": env.int("PORTAL_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024),
+}
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_IMAGE_SIZE = (120, 44)
 
 # --- Domain settings (DOMAIN.md "Decision" lines) ---------------------------------------------
 DISCLOSURE = {

@@ -9,3 +9,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = False
 REST_FRAMEWORK = {**REST_FRAMEWORK}
+# The captcha accepts "PASSED" (django-simple-captcha's test mode), so tests can answer it.
+CAPTCHA_TEST_MODE = True
+SMS_BACKEND = "requests_app.sms.ConsoleBackend"

@@ -58,6 +58,7 @@ class AgencyAdmin(AdministratorWriteMixin, admin.ModelAdmin):
                 )
             },
         ),
+        ("公开指南（申请人页面）", {"fields": ("office_hours", "not_handled", "fee_rules")}),
         (
             "办理设置",
             {"fields": ("auto_confirm_receipt", "auto_close_abandoned", "supplement_period_days")},

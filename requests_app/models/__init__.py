@@ -1,4 +1,5 @@
 from .agency import Agency, Caseworker
+from .attachments import Attachment, AttachmentKind
 from .calendar import CalendarDay, CalendarYear
 from .case import Case, IdempotencyRecord
 from .event import CaseEvent, EventKind
@@ -30,6 +31,8 @@ from .repeats import RepeatCheck
 from .saved_filter import SavedFilter
 
 __all__ = [
+    "Attachment",
+    "AttachmentKind",
     "JUDGMENT_ROLLUP",
     "REVIEW_ROLLUP",
     "Complaint",

@@ -110,6 +110,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
         choices=DeliveryMethod.choices,
         default=DeliveryMethod.EMAIL,
     )
+    # The applicant asked for text messages about the steps of the case (to ``phone``).
+    sms_opt_in = models.BooleanField(_("短信通知"), default=False)
 
     channel = models.CharField(_("申请渠道"), max_length=20, choices=Channel.choices)
     submitted_at = models.DateTimeField(_("提交时间"))

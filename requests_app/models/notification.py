@@ -43,12 +43,27 @@ class NotificationKind(models.TextChoices):
     )
     APPLICANT_ABANDON_NO_FEE = "applicant_abandon_no_fee", _("告知申请人：逾期未缴费")
     APPLICANT_WITHDRAW = "applicant_withdraw", _("告知申请人：已撤回")
+    # The applicant's text messages (services.notifications.SMS_TEMPLATES).
+    SMS_RECEIVED = "sms_received", _("短信：已收到申请")
+    SMS_SUPPLEMENT_REQUESTED = "sms_supplement_requested", _("短信：需要补正")
+    SMS_EXTENDED = "sms_extended", _("短信：延期答复")
+    SMS_REPLIED = "sms_replied", _("短信：已答复")
+    SMS_FEE_NOTICE = "sms_fee_notice", _("短信：收费通知")
+    # A caseworker's reminder to the handler (the case list's bulk action).
+    MANUAL_REMINDER = "manual_reminder", _("办理提醒")
 
 
 class Notification(models.Model):
     class Channel(models.TextChoices):
         INBOX = "inbox", _("站内消息")
         EMAIL = "email", _("电子邮件")
+        SMS = "sms", _("短信")
+
+    class Delivery(models.TextChoices):
+        # What the SMS gateway said of a text message (e-mail rows leave it blank).
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已提交网关")
+        FAILED = "failed", _("发送失败")
 
     Kind = NotificationKind
 
@@ -68,6 +83,7 @@ class Notification(models.Model):
         related_name="notifications",
     )
     email = models.EmailField(blank=True)
+    phone = models.CharField(_("手机号码"), max_length=30, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(_("类型"), max_length=40, choices=NotificationKind.choices)
     subject = models.CharField(_("标题"), max_length=200)
@@ -75,6 +91,12 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    delivery_status = models.CharField(
+        _("发送状态"), max_length=10, choices=Delivery.choices, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    last_error = models.CharField(_("最近一次错误"), max_length=300, blank=True)
+    gateway_reference = models.CharField(_("网关回执编号"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -373,3 +373,43 @@ def letter_serve(
         locked.served_by = actor
         locked.save(update_fields=["served_on", "service_method", "served_by"])
     return locked
+
+
+def submission_receipt_content(case: Case, *, access_code: str) -> dict:
+    """The applicant's printable receipt of an online submission, in a letter's shape (for
+    ``letters.render.render_pdf``): the tracking number, the access code (printed once, for
+    the applicant's own keeping), what was asked and how to follow it. Not a numbered letter
+    and not stored: R is fixed later, by the office's confirmation (Art 31)."""
+    template = letter_template_resolve(case.agency, LetterKind.REGISTRATION_RECEIPT)
+    submitted = timezone.localtime(case.submitted_at)
+    lines = [
+        f"您于{cn_date(submitted.date())}{submitted:%H:%M}通过网上提交的政府信息公开申请已收到，"
+        f"申请编号为{case.tracking_number}，查询码为{access_code}。",
+        "请妥善保存申请编号和查询码：凭二者可在本网站“查询办理进度”中查看办理情况、"
+        "下载告知书和答复书、在线补正或撤回申请。查询码只显示这一次，本机关无法找回。",
+        f"所需信息：{case.description}",
+    ]
+    if case.document_number:
+        lines.append(f"文件名称、文号：{case.document_number}")
+    lines.append(
+        f"信息提供形式：{case.get_information_form_display()}；"
+        f"获取信息方式：{case.get_delivery_method_display()}。"
+    )
+    lines.append(
+        "本机关确认收到申请之日为收到申请日期，答复期限自该日起计算（《政府信息公开条例》"
+        "第三十一条、第三十三条）。"
+    )
+    return {
+        "kind": "submission_receipt",
+        "letterhead": template["letterhead"],
+        "title": "政府信息公开申请提交回执",
+        "number": "",
+        "addressee": case.applicant_name,
+        "paragraphs": lines,
+        "legal_basis": "",
+        "remedies": "",
+        "signature": case.agency.name,
+        "date": cn_date(submitted.date()),
+        "contact_block": template["contact_block"],
+        "tracking_number": case.tracking_number,
+    }
