@@ -164,7 +164,8 @@ def records_view(request, object_id):
         releases=releases,
         publications=selectors.publication_list(case=case),
         upload_form=UploadForm(),
-        publish_form=PublishForm(initial={"title": case.description[:100]}),
+        # Empty: the title and summary are the approver's words, never the applicant's text.
+        publish_form=PublishForm(),
         may_upload=can_act(user, "record_added", case),
         may_build=can_act(user, "release_built", case),
         may_publish=can_act(user, "release_published", case)
