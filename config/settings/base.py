@@ -5,6 +5,7 @@ embedded SQLite database and a server-less Celery broker (kombu's filesystem tra
 under ``var/``. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_fsm",
+    "axes",
+    "signin",
     # Before requests_app: its case page template extends requests_app's (the history export).
     "audit",
     "requests_app",
@@ -50,7 +53,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "requests_app.middleware.DatabaseUnavailableMiddleware",
+    # Last: turns a sign-in refused for a lock-out into its answer (signin.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Sign-in (signin/, docs/operations.md "Sign-in") ------------------------------------------
+# django-axes first: it refuses a locked-out user name or client before any password is
+# hashed; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (the admin's form, the staff API's HTTP Basic) are counted by user name and
+# by client address apart: either reaching the limit locks it for SIGNIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "signin.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
+# The lock-outs are listed (and lifted) in the admin under 登录与令牌 (signin/admin.py).
+AXES_ENABLE_ADMIN = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -128,7 +151,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "signin.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

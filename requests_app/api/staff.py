@@ -12,7 +12,6 @@ import logging
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -48,6 +47,7 @@ from requests_app.selectors import case_get, case_list, case_visible
 from requests_app.services.cases import ACTIONS
 from requests_app.services.errors import CaseNotFound
 from requests_app.services.intake import case_intake, idempotent
+from signin.authentication import STAFF_AUTHENTICATION_CLASSES
 
 audit_logger = logging.getLogger("requests_app.audit")
 
@@ -106,7 +106,7 @@ class CaseListPagination(LimitOffsetPagination):
 
 class StaffView(APIView):
     # Basic first: an anonymous request gets 401 with a WWW-Authenticate challenge.
-    authentication_classes = [BasicAuthentication, SessionAuthentication]
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = [IsCaseworker]
     parser_classes = PARSERS
     renderer_classes = RENDERERS
