@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from audit import admin_views as audit_admin_views
 from audit import api as audit_api
 from requests_app.views import healthz
+from signin import api as signin_api
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Before the admin and the API: a case's history export (audit/).
     *audit_admin_views.urls(),
     *audit_api.urls(),
+    *signin_api.urls(),
     path("admin/", admin.site.urls),
     path("api/v1/", include("requests_app.api.urls")),
     path("api/v1/staff/reports/", include("reporting.urls")),

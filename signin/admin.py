@@ -1,9 +1,11 @@
-"""登录与令牌 in the admin: the lock-outs, and lifting them."""
+"""登录与令牌 in the admin: the lock-outs and lifting them; integration tokens."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 
-from signin.models import SignInFailure
+from signin.models import ApiToken, SignInFailure
+from signin.tokens import token_create, token_revoke
 
 
 class LockedOutFilter(admin.SimpleListFilter):
@@ -70,6 +72,83 @@ class SignInFailureAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ApiTokenCreateForm(forms.ModelForm):
+    expires_in_days = forms.IntegerField(
+        label="有效天数",
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="留空则按 API_TOKEN_TTL_DAYS。令牌只在保存后显示一次。",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name"]
+        labels = {"user": "用户"}
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every user's tokens; an administrator creates one for an integration (shown once) and
+    revokes one by deleting it."""
+
+    list_display = ["name", "user", "token_key_display", "created_display", "expiry_display"]
+    search_fields = ["name", "token_key", "user__username"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["user", "name", "token_key", "created", "expiry"]
+
+    @admin.display(description="令牌开头", ordering="token_key")
+    def token_key_display(self, obj):
+        return f"{obj.token_key}…"
+
+    @admin.display(description="创建时间", ordering="created")
+    def created_display(self, obj):
+        return obj.created
+
+    @admin.display(description="到期时间", ordering="expiry")
+    def expiry_display(self, obj):
+        return obj.expiry or "不过期"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "expires_in_days"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        token, secret = token_create(
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data.get("expires_in_days"),
+        )
+        obj.pk = token.pk
+        self.message_user(
+            request,
+            f"令牌已创建，仅此一次显示，请立即复制：{secret}",
+            messages.WARNING,
+        )
+
+    def delete_model(self, request, obj):
+        token_revoke(token=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("user"):
+            token_revoke(token=token, actor=request.user)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -8,6 +8,7 @@ same whether the password was right or wrong.
 
 from __future__ import annotations
 
+from knox.auth import TokenAuthentication
 from rest_framework import authentication, exceptions
 
 from requests_app.services.errors import ServiceError
@@ -35,5 +36,10 @@ class BasicAuthentication(authentication.BasicAuthentication):
 
 
 # The staff API's (requests_app.api.staff.StaffView): Basic first, so that an anonymous
-# request gets 401 with a WWW-Authenticate challenge.
-STAFF_AUTHENTICATION_CLASSES = [BasicAuthentication, authentication.SessionAuthentication]
+# request gets 401 with a WWW-Authenticate challenge; integration tokens (signin.tokens) as
+# ``Authorization: Token …``; the admin's session.
+STAFF_AUTHENTICATION_CLASSES = [
+    BasicAuthentication,
+    TokenAuthentication,
+    authentication.SessionAuthentication,
+]

@@ -2,6 +2,8 @@
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import models
+from knox.models import AbstractAuthToken
 
 
 class SignInFailure(AccessAttempt):
@@ -17,3 +19,20 @@ class SignInFailure(AccessAttempt):
     @property
     def is_locked_out(self) -> bool:
         return self.failures_since_start >= settings.AXES_FAILURE_LIMIT
+
+
+class ApiToken(AbstractAuthToken):
+    """A token an office's own tools use on the staff API instead of a person's password
+    (django-rest-knox, ``Authorization: Token …``). It acts as its user, with the user's
+    agency and role. Only a SHA-512 digest is kept: the token itself is shown once, when it
+    is created. Deleting the row revokes it."""
+
+    name = models.CharField("用途", max_length=100)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_fsm",
     "axes",
+    "knox",
     "signin",
     # Before requests_app: its case page template extends requests_app's (the history export).
     "audit",
@@ -74,6 +75,13 @@ AXES_CLIENT_IP_CALLABLE = "signin.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
 # The lock-outs are listed (and lifted) in the admin under 登录与令牌 (signin/admin.py).
 AXES_ENABLE_ADMIN = False
+# Integration tokens on the staff API (django-rest-knox; docs/api.md "Tokens").
+KNOX_TOKEN_MODEL = "signin.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
