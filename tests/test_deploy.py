@@ -19,9 +19,9 @@ def entrypoint_roles() -> set[str]:
 
 
 def test_compose_has_the_topology():
-    assert set(COMPOSE["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(COMPOSE["services"]) == {"migrate", "web", "worker", "beat", "postgres", "redis"}
     assert set(COMPOSE["volumes"]) == {"pgdata", "redisdata", "media"}
-    assert COMPOSE["services"]["postgres"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+    assert COMPOSE["services"]["postgres"]["volumes"][0] == "pgdata:/var/lib/postgresql/data"
     assert "--appendonly" in COMPOSE["services"]["redis"]["command"]
     assert COMPOSE["services"]["beat"]["deploy"]["replicas"] == 1
 
@@ -29,7 +29,7 @@ def test_compose_has_the_topology():
 def test_every_compose_command_is_an_entrypoint_role():
     roles = entrypoint_roles()
     assert roles == {"web", "worker", "beat", "migrate", "manage"}
-    for name in ("web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat"):
         command = COMPOSE["services"][name]["command"]
         assert command[0] in roles, name
 
@@ -39,12 +39,47 @@ def test_app_services_share_the_environment_and_wait_for_their_backends():
         service = COMPOSE["services"][name]
         env = service["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["DATABASE_URL"].startswith("postgres://disclosure_app:")
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert service["depends_on"] == {
             "postgres": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
         }
+
+
+def test_the_owner_migrates_and_the_app_role_runs_the_app():
+    """Two database roles: the migrate job connects as the owner, runs the migrations and then
+    grants the app role its rights; the app processes connect as the app role and never
+    migrate."""
+    migrate = COMPOSE["services"]["migrate"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://disclosure_owner:")
+    assert migrate["environment"]["APP_DB_ROLE"] == "disclosure_app"
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    job = re.search(r"^  migrate\)\n(.*?);;", ENTRYPOINT, flags=re.M | re.S).group(1)
+    assert "manage.py migrate --noinput" in job
+    assert 'manage.py grant_app_role "${APP_DB_ROLE:-disclosure_app}"' in job
+    web = re.search(r"^  web\)\n(.*?);;", ENTRYPOINT, flags=re.M | re.S).group(1)
+    assert "migrate" not in web.replace("migrate job", "")
+    postgres = COMPOSE["services"]["postgres"]
+    assert (
+        "./postgres/10-roles.sh:/docker-entrypoint-initdb.d/10-roles.sh:ro" in postgres["volumes"]
+    )
+    assert postgres["environment"]["POSTGRES_USER"] == "postgres"
+    script = (ROOT / "docker" / "postgres" / "10-roles.sh").read_text()
+    for line in (
+        'CREATE ROLE :"owner" LOGIN',
+        'CREATE ROLE :"app" LOGIN',
+        'ALTER DATABASE :"db" OWNER TO :"owner";',
+        'GRANT CONNECT ON DATABASE :"db" TO :"app";',
+    ):
+        assert line in script
+    assert "-v owner=disclosure_owner -v app=disclosure_app" in script
+    assert (
+        subprocess.run(["sh", "-n", str(ROOT / "docker" / "postgres" / "10-roles.sh")]).returncode
+        == 0
+    )
 
 
 def test_entrypoint_commands_exist_in_the_image():

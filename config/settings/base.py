@@ -78,6 +78,9 @@ AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False
 # Integration tokens on the staff API (django-rest-knox; docs/api.md "Tokens").
 KNOX_TOKEN_MODEL = "signin.ApiToken"
+# knox's own token table would be created by its migrations although the model is swapped for
+# signin.ApiToken (and it would hold a foreign key to users that nothing empties): no table.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
     "AUTO_REFRESH": False,
