@@ -8,7 +8,8 @@ case "$1" in
       --bind 0.0.0.0:8000 \
       --workers "${GUNICORN_WORKERS:-4}" \
       --timeout "${GUNICORN_TIMEOUT:-60}" \
-      --access-logfile - ;;
+      --access-logfile - \
+      --logger-class config.gunicorn_logging.MaskingLogger ;;
   worker)
     exec celery -A config worker --loglevel="${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" ;;
   beat)

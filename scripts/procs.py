@@ -266,6 +266,10 @@ def gunicorn(env: dict, *, port: int, log_dir: Path, workers: int = 3) -> Servic
             "--backlog",
             "2048",
             "--no-control-socket",  # several deployments may run on one machine
+            "--access-logfile",
+            "-",
+            "--logger-class",
+            "config.gunicorn_logging.MaskingLogger",
         ],
         env=env,
         log_dir=log_dir,

@@ -19,6 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.logmask import mask_url
 from requests_app.api.common import (
     IDEMPOTENCY_KEY_PARAMETER,
     PARSERS,
@@ -215,7 +216,7 @@ class StaffCaseListView(mixins.ListModelMixin, StaffView, GenericAPIView):
                 "personal data listed: user=%s cases=%s path=%s",
                 request.user.get_username(),
                 ",".join(row["tracking_number"] for row in response.data["results"]),
-                request.get_full_path(),
+                mask_url(request.get_full_path()),  # ?q= may be a phone or an ID number
             )
         return response
 
