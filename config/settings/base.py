@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "django_fsm",
     "axes",
     "knox",
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "requests_app.middleware.DatabaseUnavailableMiddleware",
     # Last: turns a sign-in refused for a lock-out into its answer (signin.lockout).
     "axes.middleware.AxesMiddleware",
@@ -85,6 +87,29 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
     "AUTO_REFRESH": False,
     "AUTH_HEADER_PREFIX": "Token",
+}
+
+# --- Content-Security-Policy (django-csp; docs/operations.md "Headers") ------------------------
+# One policy for every page this project serves — the admin, the API's documentation, the API's
+# JSON, and any public pages an app adds (they inherit it: no inline scripts, no inline event
+# handlers, no inline styles, nothing from other sites). Scripts and styles come from this
+# site's static files only. What the admin needs: scripts and styles from STATIC_URL ('self'),
+# images also as data: URIs (its icons in CSS), forms posting to itself; it needs no inline
+# script and no eval. A view that needs more widens the policy for itself only
+# (csp.decorators.csp_update), as the API docs do for Swagger UI's one inline <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 ROOT_URLCONF = "config.urls"
