@@ -14,6 +14,7 @@ urlpatterns = [
     *audit_admin_views.urls(),
     *audit_api.urls(),
     *signin_api.urls(),
+    path("", include("signin.urls")),  # OpenID Connect sign-in
     path("admin/", admin.site.urls),
     path("api/v1/", include("requests_app.api.urls")),
     path("api/v1/staff/reports/", include("reporting.urls")),

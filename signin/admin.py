@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 
-from signin.models import ApiToken, SignInFailure
+from signin.models import ApiToken, OidcAssignment, SignInFailure
 from signin.tokens import token_create, token_revoke
 
 
@@ -152,3 +152,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# The admin's sign-in page offers the identity provider when one is configured.
+admin.site.login_template = "signin/login.html"
+
+
+@admin.register(OidcAssignment)
+class OidcAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["match", "agency", "role", "can_view_personal_data", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["match", "agency__name", "agency__code"]
+    autocomplete_fields = ["agency"]

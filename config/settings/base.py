@@ -78,6 +78,27 @@ AXES_CLIENT_IP_CALLABLE = "signin.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
 # The lock-outs are listed (and lifted) in the admin under 登录与令牌 (signin/admin.py).
 AXES_ENABLE_ADMIN = False
+# Sign-in through the agency's identity provider: OpenID Connect (signin/oidc.py,
+# docs/operations.md "Connecting an identity provider"). Off unless OIDC_RP_CLIENT_ID is set;
+# local passwords stay either way.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_AGENCY_CLAIM = env.str("OIDC_AGENCY_CLAIM", default="agency_code")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="disclosure_role")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL_FAILURE = "/admin/login/?oidc=failed"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("signin.oidc.AgencyOIDCBackend")
+
 # Integration tokens on the staff API (django-rest-knox; docs/api.md "Tokens").
 KNOX_TOKEN_MODEL = "signin.ApiToken"
 # knox's own token table would be created by its migrations although the model is swapped for
@@ -125,6 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "signin.oidc.login_context",
             ],
         },
     },
