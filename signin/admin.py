@@ -38,7 +38,15 @@ class SignInFailureAdmin(admin.ModelAdmin):
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
     actions = ["unlock"]
-    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start"]
+    fields = [
+        "username_display",
+        "ip_address_display",
+        "user_agent_display",
+        "path_display",
+        "failures_display",
+        "locked_display",
+        "attempt_time_display",
+    ]
     readonly_fields = fields
 
     @admin.display(description="用户名", ordering="username")
@@ -64,6 +72,10 @@ class SignInFailureAdmin(admin.ModelAdmin):
     @admin.display(description="登录入口", ordering="path_info")
     def path_display(self, obj):
         return obj.path_info
+
+    @admin.display(description="浏览器")
+    def user_agent_display(self, obj):
+        return obj.user_agent
 
     @admin.action(description="解锁所选（清除失败记录）", permissions=["delete"])
     def unlock(self, request, queryset):
@@ -97,11 +109,27 @@ class ApiTokenAdmin(admin.ModelAdmin):
     """Every user's tokens; an administrator creates one for an integration (shown once) and
     revokes one by deleting it."""
 
-    list_display = ["name", "user", "token_key_display", "created_display", "expiry_display"]
+    list_display = [
+        "name",
+        "user_display",
+        "token_key_display",
+        "created_display",
+        "expiry_display",
+    ]
     search_fields = ["name", "token_key", "user__username"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["user", "name", "token_key", "created", "expiry"]
+    readonly_fields = [
+        "name",
+        "user_display",
+        "token_key_display",
+        "created_display",
+        "expiry_display",
+    ]
+
+    @admin.display(description="用户", ordering="user__username")
+    def user_display(self, obj):
+        return obj.user
 
     @admin.display(description="令牌开头", ordering="token_key")
     def token_key_display(self, obj):

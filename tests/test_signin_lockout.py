@@ -150,6 +150,10 @@ def test_the_admin_lists_lock_outs_and_an_administrator_lifts_one(staff):
     page = listing.content.decode()
     assert "登录失败与锁定" in page and "wang" in page and "10.0.0.3" in page
     attempt = AccessAttempt.objects.get(username="wang")
+    detail = admin.get(f"/admin/signin/signinfailure/{attempt.pk}/change/").content.decode()
+    for label in ("用户名", "客户端地址", "浏览器", "失败次数", "已锁定"):
+        assert label in detail
+    assert "User Agent" not in detail and "IP Address" not in detail
     response = admin.post(
         "/admin/signin/signinfailure/",
         {"action": "unlock", "_selected_action": [attempt.pk]},

@@ -147,6 +147,10 @@ def test_an_administrator_creates_a_token_in_the_admin_and_sees_it_once(approver
     assert APIClient().get(LIST, **with_token(shown)).status_code == 200
     listing = admin.get("/admin/signin/apitoken/").content.decode()
     assert "OA 对接" in listing and shown[:15] in listing and shown not in listing
+    detail = admin.get(f"/admin/signin/apitoken/{stored.pk}/change/").content.decode()
+    for label in ("用途", "用户", "令牌开头", "创建时间", "到期时间"):
+        assert label in detail
+    assert shown not in detail and "Token key" not in detail
     # Revoking is deleting.
     admin.post(
         "/admin/signin/apitoken/",
