@@ -41,6 +41,7 @@ class NotificationAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["requests_app/admin.css"]}  # .unread: no inline style (CSP)
+
     fields = ("subject", "body", "case_link", "kind", "created_at", "read_at")
     readonly_fields = fields
     list_per_page = 50
@@ -52,9 +53,7 @@ class NotificationAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="", boolean=False)
     def read_marker(self, obj):
-        return (
-            "" if obj.read_at else format_html('<strong class="unread">{}</strong>', "未读")
-        )
+        return "" if obj.read_at else format_html('<strong class="unread">{}</strong>', "未读")
 
     @admin.display(description="申请")
     def case_link(self, obj):
