@@ -345,7 +345,8 @@ def grid_html(grid: Grid, link=None) -> str:
                 span += f' rowspan="{c.rowspan}"'
             if c.colspan > 1:
                 span += f' colspan="{c.colspan}"'
-            style = f' style="text-align:{c.align}"' if c.align != "center" else ""
+            # A class, not a style attribute: the Content-Security-Policy allows no inline style.
+            style = f' class="align-{c.align}"' if c.align != "center" else ""
             text = html.escape(str(c.text))
             url = link(*c.cell) if link is not None and c.cell is not None else None
             if url:
@@ -363,6 +364,8 @@ table.report-table th, table.report-table td { border: 1px solid #000; padding: 
   text-align: center; font-weight: normal; }
 table.report-table td { min-width: 3em; }
 caption { font-weight: bold; text-align: left; padding: 0.5em 0; }
+table.report-table .align-left { text-align: left; }
+table.report-table .align-right { text-align: right; }
 """
 
 

@@ -102,3 +102,33 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
             # The page depends on the cookie, not on the browser's Accept-Language.
             patch_vary_headers(response, ("Cookie",))
         return response
+
+
+LENGTH_REQUIRED_MESSAGE = "请求须带 Content-Length，不接受分块传输（chunked）的请求体。"
+LENGTH_REQUIRED_MESSAGE_EN = "Content-Length required: a chunked request body is not accepted."
+
+
+class ChunkedBodyMiddleware:
+    """A request body sent chunked (``Transfer-Encoding: chunked``, no ``Content-Length``) is
+    a 411 under /api/.
+
+    Django reads a body only up to ``Content-Length``: without one it sees an empty body, so a
+    chunked submission was answered "fields missing" — wrong, and misleading to the client
+    that sent every field. The proxy in front (docker/nginx) buffers a chunked body and
+    passes it on with its length; this answers clients that reach gunicorn directly."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.path.startswith("/api/")
+            and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+            and not request.META.get("CONTENT_LENGTH")
+        ):
+            return JsonResponse(
+                error_body("length_required", LENGTH_REQUIRED_MESSAGE, LENGTH_REQUIRED_MESSAGE_EN),
+                status=411,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        return self.get_response(request)

@@ -5,6 +5,7 @@ embedded SQLite database and a server-less Celery broker (kombu's filesystem tra
 under ``var/``. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,7 +34,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI's own files, served from STATIC_URL: /api/docs/ works without internet.
     "drf_spectacular_sidecar",
+    "csp",
     "django_fsm",
+    "axes",
+    "knox",
+    "signin",
     # Before requests_app: its case page template extends requests_app's (the history export).
     "audit",
     "requests_app",
@@ -47,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "requests_app.middleware.NulInQueryMiddleware",
+    "requests_app.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "requests_app.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,8 +60,83 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "requests_app.middleware.DatabaseUnavailableMiddleware",
+    # Last: turns a sign-in refused for a lock-out into its answer (signin.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Sign-in (signin/, docs/operations.md "Sign-in") ------------------------------------------
+# django-axes first: it refuses a locked-out user name or client before any password is
+# hashed; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (the admin's form, the staff API's HTTP Basic) are counted by user name and
+# by client address apart: either reaching the limit locks it for SIGNIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "signin.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
+# The lock-outs are listed (and lifted) in the admin under 登录与令牌 (signin/admin.py).
+AXES_ENABLE_ADMIN = False
+# Sign-in through the agency's identity provider: OpenID Connect (signin/oidc.py,
+# docs/operations.md "Connecting an identity provider"). Off unless OIDC_RP_CLIENT_ID is set;
+# local passwords stay either way.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_AGENCY_CLAIM = env.str("OIDC_AGENCY_CLAIM", default="agency_code")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="disclosure_role")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL_FAILURE = "/admin/login/?oidc=failed"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("signin.oidc.AgencyOIDCBackend")
+
+# Integration tokens on the staff API (django-rest-knox; docs/api.md "Tokens").
+KNOX_TOKEN_MODEL = "signin.ApiToken"
+# knox's own token table would be created by its migrations although the model is swapped for
+# signin.ApiToken (and it would hold a foreign key to users that nothing empties): no table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# --- Content-Security-Policy (django-csp; docs/operations.md "Headers") ------------------------
+# One policy for every page this project serves — the admin, the API's documentation, the API's
+# JSON, and any public pages an app adds (they inherit it: no inline scripts, no inline event
+# handlers, no inline styles, nothing from other sites). Scripts and styles come from this
+# site's static files only. What the admin needs: scripts and styles from STATIC_URL ('self'),
+# images also as data: URIs (its icons in CSS), forms posting to itself; it needs no inline
+# script and no eval. A view that needs more widens the policy for itself only
+# (csp.decorators.csp_update), as the API docs do for Swagger UI's one inline <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -70,6 +151,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "signin.oidc.login_context",
             ],
         },
     },
@@ -174,7 +256,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # A 403 is an answer, not a fault: one line, no traceback (config/logmask.py).
+        "permission_denied_one_line": {"()": "config.logmask.PermissionDeniedWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"django.request": {"filters": ["permission_denied_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
@@ -183,7 +270,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "signin.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

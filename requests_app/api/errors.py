@@ -220,6 +220,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, ServiceError):
         body = error_body(exc.code, exc.message, exc.message_en, exc.fields)
         status = exc.status
+        headers.update(getattr(exc, "headers", None) or {})
     elif isinstance(exc, exceptions.ValidationError):
         body = validation_error_body(exc.detail)
         status = 400

@@ -1,15 +1,17 @@
 """Notifications: the in-app inbox and the e-mail outbox, one ``Notification`` row per message.
 
 Rows are written inside the transaction of the step they report, with a unique ``dedup_key``,
-so a replayed step writes nothing twice. E-mail is sent afterwards from the rows
-(``notifications_send``) and each row is marked sent in the same short transaction that sent
-it: a killed worker leaves the row unsent and the next run sends it. The after-commit kick of
-the send task tolerates an unreachable broker; the periodic sweep sends whatever is left.
+so a replayed step writes nothing twice (notifications exactly once). E-mail is sent afterwards
+from the rows (``notifications_send``), each marked sent in the short transaction that sends
+it: a killed worker leaves the row unsent and the next run sends it again, with the same
+``Message-ID`` (delivery at least once). The after-commit kick of the send task tolerates an
+unreachable broker; the periodic sweep sends whatever is left.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -297,11 +299,25 @@ def notifications_kick() -> None:
         logger.warning("broker unreachable: e-mail left for the next sweep", exc_info=True)
 
 
-def notifications_send(*, limit: int = 500) -> int:
-    """Send unsent e-mail rows, one short transaction per row (locked, sent, marked).
+def notification_message_id(row: Notification) -> str:
+    """The e-mail's ``Message-ID``: the same every time this notification is sent, so a re-sent
+    copy (a worker killed between the SMTP server's acceptance and the commit) is recognisably
+    the same message, and mail clients fold it with the first."""
+    digest = hashlib.sha256(row.dedup_key.encode()).hexdigest()[:24]
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    return f"<n{row.pk}.{digest}@{domain}>"
 
-    Safe to run concurrently (rows are claimed with ``SKIP LOCKED``) and after a crash (an
-    unmarked row is sent again; a marked one never is). Returns the number sent.
+
+def notifications_send(*, limit: int = 500) -> int:
+    """Send unsent e-mail rows, one short transaction per row (locked, marked, sent, committed).
+
+    ``sent_at`` is written first and the message handed to the mail server last, so the only
+    window in which a crash resends is the commit itself: a send that fails rolls the mark back
+    (the row is retried on the next run); a process killed after the server accepted the
+    message but before the commit leaves the row unsent, and the next run sends it again with
+    the same ``Message-ID``. Delivery is therefore at least once, never lost.
+
+    Safe to run concurrently (rows are claimed with ``SKIP LOCKED``). Returns the number sent.
     """
     sent = 0
     connection = get_connection(fail_silently=False)
@@ -320,23 +336,27 @@ def notifications_send(*, limit: int = 500) -> int:
             if not row.email:
                 Notification.objects.filter(pk=row.pk).update(sent_at=timezone.now())
                 continue
+            message = EmailMessage(
+                subject=row.subject,
+                body=row.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[row.email],
+                headers={
+                    "Message-ID": notification_message_id(row),
+                    "X-Notification-Key": row.dedup_key,
+                },
+                connection=connection,
+            )
             try:
-                EmailMessage(
-                    subject=row.subject,
-                    body=row.body,
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[row.email],
-                    headers={"X-Notification-Key": row.dedup_key},
-                    connection=connection,
-                ).send()
+                with transaction.atomic():  # a savepoint: a failed send un-marks the row
+                    Notification.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+                    message.send()
             except Exception:
                 logger.exception("sending notification %s failed; will retry", row.pk)
                 skipped.append(row.pk)
                 continue
-            Notification.objects.filter(pk=row.pk, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
             sent += 1
+        # committed: from here on the row is never sent again
     return sent
 
 
