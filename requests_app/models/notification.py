@@ -43,6 +43,7 @@ class NotificationKind(models.TextChoices):
     )
     APPLICANT_ABANDON_NO_FEE = "applicant_abandon_no_fee", _("告知申请人：逾期未缴费")
     APPLICANT_WITHDRAW = "applicant_withdraw", _("告知申请人：已撤回")
+    APPLICANT_QUESTION_ANSWERED = "applicant_question_answered", _("告知申请人：留言已答复")
     # The applicant's text messages (services.notifications.SMS_TEMPLATES).
     SMS_RECEIVED = "sms_received", _("短信：已收到申请")
     SMS_SUPPLEMENT_REQUESTED = "sms_supplement_requested", _("短信：需要补正")
