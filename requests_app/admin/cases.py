@@ -494,7 +494,9 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             request,
             case,
             label=label,
-            form=lambda data=None: form_class(data, case=case, user=request.user),
+            form=lambda data=None: form_class(
+                data, request.FILES or None, case=case, user=request.user
+            ),
             run=lambda form: run_action(case=case, action=action, form=form, actor=request.user),
             offered=action in available_actions(case, request.user),
             not_offered=refusal.message if refusal is not None else None,

@@ -49,7 +49,9 @@ def mask_address(value: str) -> str:
 # --- labels ---------------------------------------------------------------------------------
 SERVICE_METHODS = {
     "direct": "直接送达（申请人签收）",
-    "post": "邮寄",
+    "entrusted": "委托送达",
+    "post": "邮寄（中国邮政）",
+    "electronic": "电子送达",
     "email": "电子邮件",
     "online": "网上平台",
     "fax": "传真",

@@ -26,6 +26,7 @@ from .records import (
     ReleaseFile,
     Suggestion,
 )
+from .records_tasks import RecordsTask, TaskAnswer
 from .repeats import RepeatCheck
 from .saved_filter import SavedFilter
 
@@ -46,6 +47,8 @@ __all__ = [
     "LetterKind",
     "LetterSequence",
     "LetterTemplate",
+    "RecordsTask",
+    "TaskAnswer",
     "RepeatCheck",
     "SavedFilter",
     "Publication",

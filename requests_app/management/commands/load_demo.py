@@ -715,6 +715,10 @@ class Command(BaseCommand):
             kwargs = dict(step.kwargs)
             if step.action == "serve_reply":
                 kwargs["served_on"] = day
+                if kwargs.get("service_method") == "post":
+                    # An EMS number of the S10 form with its check digit, one per case.
+                    serial = f"{case.pk % 10**8:08d}"
+                    kwargs["tracking_number"] = f"EA{serial}{svc.s10_check_digit(serial)}CN"
             if step.action == "receive_supplement":
                 kwargs["received_on"] = day
             if step.action == "record_search":
