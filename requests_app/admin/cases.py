@@ -45,6 +45,7 @@ from requests_app.workbench import DUE_SOON_DAYS, due_q, due_soon_limit
 
 from . import lists
 from . import records as records_admin
+from . import records_tasks as records_tasks_admin
 from .access import CaseworkerAccessMixin
 from .display import (
     clock_sections,
@@ -426,6 +427,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             ],
             "legal": legal_panels(case, request.user),
             "records_panel": records_admin.records_panel(case, request.user),
+            "tasks_panel": records_tasks_admin.tasks_panel(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
             "reply_due_mark": (
@@ -465,6 +467,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             ),
             *lists.list_urls(self),
             *records_admin.urls(self.admin_site),
+            *records_tasks_admin.case_urls(self.admin_site),
             *super().get_urls(),
         ]
 
