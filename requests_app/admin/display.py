@@ -63,6 +63,7 @@ DUE_FIELD_LABELS = {
     "supplement_due_on": "申请人补正期限",
     "fee_due_on": "缴费期限",
     "consultation_due_on": "征求意见期限",
+    "records_task_due_on": "交办答复期限",
 }
 
 # Keys of CaseEvent.data and their Chinese labels; ids are internal and not shown.
@@ -99,12 +100,21 @@ DATA_LABELS = {
     "due": "到期日",
     "days_before": "提前工作日数",
     "recipients": "通知对象",
+    # 送达 proof and 交办.
+    "carrier": "寄送单位",
+    "tracking_number": "邮件号",
+    "entrusted_to": "受委托签收人",
+    "unit": "交办单位",
+    "answer_days": "交办期限（工作日）",
+    "due_on": "交办答复期限",
+    "answer": "交办答复",
+    "asked_by": "交办人",
 }
 # Data is shown in the order above, whatever order the database keeps a JSON object's keys in
 # (PostgreSQL's jsonb sorts them by length, SQLite keeps them as written).
 DATA_ORDER = {key: position for position, key in enumerate(DATA_LABELS)}
 # Internal ids, and the sweep's action kind and run date (the event's own kind and time say it).
-HIDDEN_DATA_KEYS = {"handler_id", "kind"}
+HIDDEN_DATA_KEYS = {"handler_id", "kind", "task_id", "unit_id", "record_ids"}
 SWEEP_EVENTS = {EventKind.REMINDER_SENT, EventKind.ESCALATED, EventKind.CLOSURE_PROPOSED}
 
 
@@ -133,6 +143,14 @@ def data_value(key: str, value: Any) -> str:
         return _choice_label(ConsulteeKind, value)
     if key == "service_method":
         return SERVICE_METHODS.get(value, str(value))
+    if key == "carrier":
+        from requests_app.services.cases import CARRIERS
+
+        return CARRIERS.get(value, str(value))
+    if key == "answer":
+        from requests_app.models import TaskAnswer
+
+        return _choice_label(TaskAnswer, value)
     if key in ("field", "deadline"):
         return DUE_FIELD_LABELS.get(value, str(value))
     if isinstance(value, list | tuple):

@@ -174,7 +174,12 @@ def task_assign(
         created.append(task)
         data.update(task_id=task.pk)
 
-    data = {"unit_id": unit.pk, "unit": unit.name, "days": days, "due_on": due_on.isoformat()}
+    data = {
+        "unit_id": unit.pk,
+        "unit": unit.name,
+        "answer_days": days,
+        "due_on": due_on.isoformat(),
+    }
     case_perform_action(
         case=case,
         actor=actor,
