@@ -256,14 +256,12 @@ TASKS_TO_ANSWER_ROLES = frozenset({Role.REGISTRAR, Role.HANDLER, Role.APPROVER})
 
 def tasks_to_answer_for(user, *, shown: int = 5) -> tuple[int, list] | None:
     """The "待我答复的交办" item: the count of open tasks asked of the user's unit and the most
-    urgent of them (``services.records_tasks.tasks_to_answer``, which the task list's
+    urgent of them (``selectors.tasks_to_answer``, which the task list's
     ``?todo=tasks_to_answer`` applies too); ``None`` for the roles that do not answer."""
-    from requests_app.services.records_tasks import tasks_to_answer
-
     worker = caseworker_of(user)
     if not user.is_superuser and (worker is None or worker.role not in TASKS_TO_ANSWER_ROLES):
         return None
-    tasks = tasks_to_answer(user).select_related("case", "case__agency")
+    tasks = selectors.tasks_to_answer(user).select_related("case", "case__agency")
     count = tasks.count()
     return count, list(tasks.order_by("due_on", "pk")[:shown]) if count else []
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from requests_app import selectors
 from requests_app.calendars import calendar_for_agency
 from requests_app.choices import CaseState, RecordPurpose, Role
 from requests_app.management.sample_records import sample_pdf
@@ -199,12 +200,12 @@ def test_the_unit_sees_its_task_not_the_case(case, handler, unit, unit_handler, 
     task = ask(case, handler, unit)
     other = ask(case, handler, tree["dept"])
     assert not case_visible(user=unit_handler).filter(pk=case.pk).exists()
-    assert list(tasks.tasks_visible(unit_handler)) == [task]
-    assert list(tasks.tasks_to_answer(unit_handler)) == [task]
-    assert set(tasks.tasks_visible(handler)) == {task, other}
-    assert not tasks.tasks_to_answer(handler).exists()
+    assert list(selectors.tasks_visible(unit_handler)) == [task]
+    assert list(selectors.tasks_to_answer(unit_handler)) == [task]
+    assert set(selectors.tasks_visible(handler)) == {task, other}
+    assert not selectors.tasks_to_answer(handler).exists()
     stranger = caseworker(tree["other"], Role.HANDLER)
-    assert not tasks.tasks_visible(stranger).exists()
+    assert not selectors.tasks_visible(stranger).exists()
 
 
 # --- the sweep ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 task list (``?todo=tasks_to_answer``: the workbench's "待我答复的交办"), and the answer page.
 
 The asked unit's caseworkers do not see the case: the task list and the answer page read through
-``services.records_tasks.tasks_visible`` and show the task — what is asked, by whom, by when —
+``selectors.tasks_visible`` and show the task — what is asked, by whom, by when —
 never the applicant or the rest of the case."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = services.units_to_ask(case)
+        self.fields["unit"].queryset = selectors.units_to_ask(case)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -152,7 +152,7 @@ class OpenFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "tasks_to_answer":
             # The workbench's count is this queryset's: one definition.
-            return queryset & services.tasks_to_answer(request.user)
+            return queryset & selectors.tasks_to_answer(request.user)
         if self.value() == "open":
             return queryset.filter(answered_at__isnull=True)
         if self.value() == "answered":
@@ -168,7 +168,7 @@ class RecordsTaskAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     ordering = ("due_on", "pk")
 
     def get_queryset(self, request):
-        return services.tasks_visible(request.user).select_related("case__agency", "unit")
+        return selectors.tasks_visible(request.user).select_related("case__agency", "unit")
 
     @admin.display(description="申请编号")
     def tracking_number(self, task):

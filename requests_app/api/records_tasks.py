@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from requests_app import selectors
 from requests_app.api.common import error_responses
 from requests_app.api.staff import MAX_PK, StaffView, visible_case_get
 from requests_app.models import RecordsTask, TaskAnswer
@@ -72,7 +73,7 @@ class TaskAnswerInputSerializer(serializers.Serializer):
 
 
 def _tasks(user):
-    return services.tasks_visible(user).select_related(
+    return selectors.tasks_visible(user).select_related(
         "case__agency", "unit", "asked_by", "answered_by"
     )
 
@@ -150,7 +151,7 @@ class TaskListView(StaffView):
             )
         tasks = _tasks(request.user)
         if todo:
-            tasks = tasks & services.tasks_to_answer(request.user)
+            tasks = tasks & selectors.tasks_to_answer(request.user)
         tasks = tasks.prefetch_related("records").order_by("due_on", "pk")[:500]
         return Response(TaskOutputSerializer(tasks, many=True).data)
 

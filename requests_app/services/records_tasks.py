@@ -24,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from requests_app.calendars import calendar_for_agency
@@ -38,8 +37,8 @@ from requests_app.models import (
     RecordsTask,
     TaskAnswer,
 )
-from requests_app.permissions import agencies_visible, can_act, caseworker_of
-from requests_app.selectors import approvers_by_agency
+from requests_app.permissions import can_act, caseworker_of
+from requests_app.selectors import TASK_ANSWERING_ROLES, approvers_by_agency
 from requests_app.services import clock as clock_service
 from requests_app.services.cases import _required, case_perform_action, local_date
 from requests_app.services.errors import ActionForbidden, InvalidInput, TransitionRefused
@@ -55,7 +54,6 @@ from requests_app.services.reminders import (
 DEADLINE = "records_task_due_on"
 LABEL = "交办答复期限"
 MAX_DAYS = 20  # working days: the reply period itself (Art 33)
-ANSWERING_ROLES = {Role.REGISTRAR, Role.HANDLER, Role.APPROVER}
 
 
 # --- who may see and answer -----------------------------------------------------------------
@@ -69,37 +67,7 @@ def may_answer(user, task: RecordsTask) -> bool:
         return False
     if worker.role == Role.ADMINISTRATOR:
         return task.unit.path.startswith(worker.agency.path)
-    return worker.role in ANSWERING_ROLES and worker.agency_id == task.unit_id
-
-
-def tasks_visible(user) -> QuerySet[RecordsTask]:
-    """The tasks ``user`` may read: those of the cases they see (the asking side) and those
-    asked of the units they see (the answering side, without the rest of the case)."""
-    visible = agencies_visible(user)
-    by_case, by_unit = visible.q("case__agency"), visible.q("unit")
-    if by_case is None:
-        return RecordsTask.objects.none()
-    return RecordsTask.objects.filter(by_case | by_unit)
-
-
-def tasks_to_answer(user) -> QuerySet[RecordsTask]:
-    """The open tasks ``user`` may answer (the workbench's "待我答复的交办")."""
-    open_tasks = RecordsTask.objects.filter(answered_at__isnull=True, case__state__in=OPEN_STATES)
-    if user.is_superuser:
-        return open_tasks
-    worker = caseworker_of(user)
-    if worker is None:
-        return RecordsTask.objects.none()
-    if worker.role == Role.ADMINISTRATOR:
-        return open_tasks.filter(unit__path__startswith=worker.agency.path)
-    if worker.role not in ANSWERING_ROLES:
-        return RecordsTask.objects.none()
-    return open_tasks.filter(unit_id=worker.agency_id)
-
-
-def units_to_ask(case: Case) -> QuerySet[Agency]:
-    """Every agency but the case's own: its departments first, then the rest of the tree."""
-    return Agency.objects.exclude(pk=case.agency_id)
+    return worker.role in TASK_ANSWERING_ROLES and worker.agency_id == task.unit_id
 
 
 # --- asking and answering -------------------------------------------------------------------
