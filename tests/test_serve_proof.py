@@ -245,3 +245,13 @@ def test_the_api_refuses_another_courier_and_takes_the_scan_later(approved, appr
         format="multipart",
     )
     assert responsive.status_code == 409  # the review is fixed once the reply is served
+
+
+def test_the_records_page_marks_a_proof_and_offers_no_review(approved, approver):
+    case = svc.case_serve_reply(
+        case=approved, actor=approver, service_method="direct", receipt=scan()
+    )
+    client = Client()
+    client.force_login(approver)
+    html = client.get(reverse("admin:requests_app_case_records", args=[case.pk])).content.decode()
+    assert "送达凭证（不审查、不公开）" in html and "review-link" not in html
