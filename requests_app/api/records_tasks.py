@@ -110,10 +110,10 @@ class CaseTasksView(StaffView):
         responses={201: TaskOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int):
-        case = visible_case_get(request, pk, with_history=False)
         serializer = TaskAssignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        case = visible_case_get(request, pk, with_history=False)
         unit = agency_by_code(data["unit"])
         if unit is None:
             raise InvalidInput(
@@ -183,16 +183,16 @@ class TaskAnswerView(StaffView):
         responses={200: TaskOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, task_id: int):
-        task = _task(request.user, task_id)
-        data = request.data.copy() if hasattr(request.data, "copy") else request.data
+        # The body is read before the task is looked up, as everywhere in the API.
         payload = {
-            "answer": data.get("answer", ""),
-            "note": data.get("note", ""),
+            "answer": request.data.get("answer", ""),
+            "note": request.data.get("note", ""),
             "files": request.FILES.getlist("files"),
         }
         serializer = TaskAnswerInputSerializer(data=payload)
         serializer.is_valid(raise_exception=True)
         valid = serializer.validated_data
+        task = _task(request.user, task_id)
         services.task_answer(
             task=task,
             actor=request.user,
