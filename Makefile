@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fuzz install migrate demo serve worker beat diagram bench-quick clean
+.PHONY: run test lint fuzz install migrate demo serve worker beat diagram bench-quick clean axe
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,s3]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,7 +29,16 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py run_all --host $(HOST) --port $(PORT)
 
-test: install
+# axe-core for the accessibility test of the applicants' pages (tests/test_portal_browser.py),
+# from npm into ./node_modules; without npm that test is skipped and says why.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "npm not found: the accessibility test of the applicants' pages will be skipped"; fi
+
+axe: $(AXE)
+
+test: install axe
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: install

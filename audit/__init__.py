@@ -6,5 +6,5 @@
   administrators);
 - ``migrations``: on PostgreSQL, a trigger that refuses UPDATE and DELETE of
   ``requests_app_caseevent`` (the second guard behind ``CaseEvent``'s own);
-- ``sql/restrict_app_role.sql``: the grants that keep the app's database role from changing it.
+- ``sql/app_role.sql`` (``manage.py grant_app_role``): the app database role's rights, which keep it from changing the history.
 """

@@ -30,7 +30,10 @@ def load(n: int) -> None:
         return
     print(f"loading {n} cases …", flush=True)
     with connection.cursor() as cursor:
+        # The bench's own database: the history's TRUNCATE guard (audit 0002) lets it empty.
+        cursor.execute("SET disclosure.allow_truncate = 'on'")
         cursor.execute("TRUNCATE requests_app_case RESTART IDENTITY CASCADE")
+        cursor.execute("RESET disclosure.allow_truncate")
 
     def node(code, name, parent=None, kind="department"):
         found, _ = Agency.objects.get_or_create(

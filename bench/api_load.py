@@ -14,11 +14,21 @@ workers close the connection after each answer) as fast as answers come back.
 
 Phases, each ``--seconds`` long after a warm-up, in this order and repeated ``--rounds`` times:
 ``bare`` (POST /bench/bare-insert/), ``api`` (POST /api/v1/applications/ with an
-Idempotency-Key, as portals send it), ``list`` (GET /api/v1/staff/cases/ as a logged-in
-approver, session cookie; the database is vacuumed and analyzed before it, as autovacuum would
-have done by then in service). Prints requests/s, p50/p99 latency and errors (anything but the
-expected status, or a broken connection) for each, and ends with ``RESULT``: ``ratio`` =
-api_rps / bare_rps (the bar: >= 0.5 with api_errors=0 at 200 clients).
+Idempotency-Key, as portals send it), ``page`` (the same application through the applicants'
+page: the form's confirming POST to /agencies/CODE/apply/ with its CSRF token and submission
+key, answered by the redirect to the receipt), ``list`` (GET /api/v1/staff/cases/ as a
+logged-in approver, session cookie; the database is vacuumed and analyzed before it, as
+autovacuum would have done by then in service). Prints requests/s, p50/p99 latency and errors
+(anything but the expected status, or a broken connection) for each.
+
+Then ``status``: the applicant's status page (GET /case/ with a follow session open) on the
+demo data (``load_demo``: a year of cases in every state, with their letters; with --quick the
+seeded cases instead), one request at a time over a spread of cases, so the time is the
+server's and not a queue's: its median and p99.
+
+Ends with ``RESULT``: ``ratio`` = api_rps / bare_rps (the bar: >= 0.5 with api_errors=0 at
+200 clients), ``page_ratio`` = page_rps / api_rps (the bar: >= 0.5, no errors) and
+``status_p50_ms``.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import os
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -49,6 +60,7 @@ from scripts.procs import (  # noqa: E402
 )
 
 DATABASE = "ops_bench_api"
+STATUS_CASES = 60  # follow sessions for the status page, spread over the cases
 AGENCY = "bench-office"
 SEED = """
 from django.contrib.auth import get_user_model
@@ -70,7 +82,23 @@ session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print("SESSION", session.session_key)
+# Follow sessions for the status page, as a correct tracking number and code open them, over
+# a spread of cases (the demo's when loaded: every state, with letters).
+import time
+from portal.views import CASE_SESSION_KEY
+from requests_app.models import Case
+demo = Case.objects.exclude(agency=agency)
+pool = list((demo if demo.exists() else Case.objects).order_by("pk").values_list("pk", flat=True))
+step = max(1, len(pool) // {status_cases})
+for pk in pool[::step][:{status_cases}]:
+    follow = SessionStore()
+    follow[CASE_SESSION_KEY] = {{"pk": pk, "until": time.time() + 86400}}
+    follow.create()
+    print("FOLLOW", follow.session_key)
 """
+# The form's CSRF secret, sent as the cookie and as the field (Django accepts the unmasked
+# secret in the form).
+CSRF_SECRET = "benchcsrfsecret0123456789abcdefg"
 
 APPLICATION = {
     "agency": AGENCY,
@@ -87,7 +115,14 @@ APPLICATION = {
 }
 
 
-def request_bytes(method: str, path: str, port: int, body: bytes = b"", headers=None) -> bytes:
+def request_bytes(
+    method: str,
+    path: str,
+    port: int,
+    body: bytes = b"",
+    headers=None,
+    content_type: str = "application/json",
+) -> bytes:
     lines = [
         f"{method} {path} HTTP/1.1",
         f"Host: 127.0.0.1:{port}",
@@ -96,7 +131,7 @@ def request_bytes(method: str, path: str, port: int, body: bytes = b"", headers=
         *[f"{k}: {v}" for k, v in (headers or {}).items()],
     ]
     if body:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
@@ -150,6 +185,18 @@ async def phase(port, make_payload, expect: int, clients: int, warmup: float, se
     return latencies, errors
 
 
+async def sequential(port: int, payloads: list[bytes], expect: int, count: int):
+    """``count`` requests one after another (cycling over ``payloads``): server time."""
+    latencies, errors = [], 0
+    for n in range(count):
+        ok, latency = await one(port, payloads[n % len(payloads)], expect)
+        if ok:
+            latencies.append(latency)
+        else:
+            errors += 1
+    return latencies, errors
+
+
 def settle(database_url: str) -> None:
     """``VACUUM ANALYZE`` the bench's database, as autovacuum does in service. The phases
     before the list insert tens of thousands of cases; on a server with autovacuum off (this
@@ -162,7 +209,9 @@ def settle(database_url: str) -> None:
         connection.execute("VACUUM ANALYZE")
 
 
-def summary(name: str, latencies: list[float], errors: int, seconds: float) -> dict:
+def summary(
+    name: str, latencies: list[float], errors: int, seconds: float, *, show: bool = True
+) -> dict:
     ordered = sorted(latencies)
 
     def pct(q: float) -> float:
@@ -175,6 +224,8 @@ def summary(name: str, latencies: list[float], errors: int, seconds: float) -> d
         "errors": errors,
         "requests": len(ordered),
     }
+    if not show:
+        return figures
     print(
         f"{name:5s} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
         f"p99 {figures['p99_ms']:7.1f} ms  errors {errors}  ({len(ordered)} answers)",
@@ -215,13 +266,22 @@ def main() -> int:
     began = time.monotonic()
     manage(env, "migrate", "--noinput")
     print(f"setup: migrated in {time.monotonic() - began:.1f} s", flush=True)
+    if not args.quick:
+        manage(env, "load_demo", timeout=900)
+        print(f"setup: demo data loaded in {time.monotonic() - began:.1f} s", flush=True)
     out = manage(
         env,
         "shell",
         "-c",
-        SEED.format(agency=AGENCY, fields=repr(APPLICATION), cases=60 if args.quick else 500),
+        SEED.format(
+            agency=AGENCY,
+            fields=repr(APPLICATION),
+            cases=60 if args.quick else 500,
+            status_cases=STATUS_CASES,
+        ),
     ).stdout
     session = next(line.split()[1] for line in out.splitlines() if line.startswith("SESSION"))
+    follows = [line.split()[1] for line in out.splitlines() if line.startswith("FOLLOW")]
     print(f"setup: seeded in {time.monotonic() - began:.1f} s", flush=True)
 
     port = free_port()
@@ -236,9 +296,28 @@ def main() -> int:
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         return request_bytes("POST", "/api/v1/applications/", port, body, headers)
 
+    form = {k: v for k, v in APPLICATION.items() if k != "agency"}
+    form.update({"step": "confirm", "csrfmiddlewaretoken": CSRF_SECRET})
+
+    def page_payload() -> bytes:
+        fields = urllib.parse.urlencode({**form, "submission_key": uuid.uuid4().hex}).encode()
+        return request_bytes(
+            "POST",
+            f"/agencies/{AGENCY}/apply/",
+            port,
+            fields,
+            {"Cookie": f"csrftoken={CSRF_SECRET}"},
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    status_pages = [
+        request_bytes("GET", "/case/", port, headers={"Cookie": f"sessionid={key}"})
+        for key in follows
+    ]
     kinds = {
         "bare": (lambda: bare, 201),
         "api": (api_payload, 201),
+        "page": (page_payload, 302),
         "list": (lambda: listing, 200),
     }
     print(
@@ -262,21 +341,39 @@ def main() -> int:
                 summary(name, latencies, errors, seconds)
                 got, errs = results[name]
                 results[name] = (got + latencies, errs + errors)
+        count = 50 if args.quick else 300
+        status_latencies, status_errors = asyncio.run(sequential(port, status_pages, 200, count))
     print("totals:")
     figures = {
         name: summary(name, latencies, errors, seconds * rounds)
         for name, (latencies, errors) in results.items()
     }
+    status = summary("status", status_latencies, status_errors, 1.0, show=False)
+    print(
+        f"status page: median {status['p50_ms']:.1f} ms, p99 {status['p99_ms']:.1f} ms, "
+        f"errors {status_errors}; one request at a time over {len(status_pages)} "
+        f"{'seeded' if args.quick else 'demo'} cases"
+    )
     ratio = figures["api"]["rps"] / figures["bare"]["rps"] if figures["bare"]["rps"] else 0.0
     met = ratio >= 0.5 and figures["api"]["errors"] == 0 and figures["bare"]["errors"] == 0
     print(
         f"api / bare throughput: {ratio:.2f} (bar: >= 0.50, no errors): {'met' if met else 'MISSED'}"
+    )
+    page_ratio = figures["page"]["rps"] / figures["api"]["rps"] if figures["api"]["rps"] else 0.0
+    page_met = page_ratio >= 0.5 and figures["page"]["errors"] == 0
+    print(
+        f"page / api throughput: {page_ratio:.2f} (bar: >= 0.50, no errors): "
+        f"{'met' if page_met else 'MISSED'}"
     )
     print(
         "RESULT "
         + " ".join(
             [
                 f"ratio={ratio:.2f}",
+                f"page_ratio={page_ratio:.2f}",
+                f"status_p50_ms={status['p50_ms']:.1f}",
+                f"status_p99_ms={status['p99_ms']:.1f}",
+                f"status_errors={status_errors}",
                 f"clients={args.clients}",
                 *(
                     f"{name}_{key}={value:.1f}"
@@ -286,7 +383,7 @@ def main() -> int:
                     for key, value in figures[name].items()
                     if key != "requests"
                 ),
-                f"bar={'met' if met else 'missed'}",
+                f"bar={'met' if met and page_met else 'missed'}",
             ]
         ),
         flush=True,
@@ -294,7 +391,8 @@ def main() -> int:
     database_drop(server, DATABASE)
     if redis_url:
         redis_flush(redis_url)
-    return 0 if all(figures[name]["errors"] == 0 for name in kinds) else 1
+    clean = status_errors == 0 and all(figures[name]["errors"] == 0 for name in kinds)
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":

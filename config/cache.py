@@ -11,6 +11,7 @@ tries Redis again. Throttling is therefore off while Redis is down: availability
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from django.core.cache.backends.redis import RedisCache
@@ -93,3 +94,40 @@ class FailOpenRedisCache(RedisCache):
             super().delete_many(*args, **kwargs)
         except UNAVAILABLE as error:
             self._unavailable("delete_many", error)
+
+    # --- atomic counters (requests_app.api.counters) --------------------------------------------
+    def window_hit(self, key, *, window: float) -> tuple[int, float]:
+        """``SET key 0 EX window NX; INCR key; PTTL key`` in one transaction: the count, this
+        hit included, and the seconds left. (0, 0) while Redis is unreachable."""
+        try:
+            key = self.make_and_validate_key(key)
+            client = self._cache.get_client(key, write=True)
+            pipe = client.pipeline(transaction=True)
+            pipe.set(key, 0, ex=max(1, math.ceil(window)), nx=True)
+            pipe.incr(key)
+            pipe.pttl(key)
+            _created, count, ttl_ms = pipe.execute()
+            return int(count), max(0, ttl_ms) / 1000
+        except UNAVAILABLE as error:
+            self._unavailable("window_hit", error)
+            return 0, 0.0
+
+    def window_count(self, key) -> tuple[int, float]:
+        try:
+            key = self.make_and_validate_key(key)
+            client = self._cache.get_client(key)
+            pipe = client.pipeline(transaction=True)
+            pipe.get(key)
+            pipe.pttl(key)
+            count, ttl_ms = pipe.execute()
+            return int(count or 0), max(0, ttl_ms) / 1000
+        except UNAVAILABLE as error:
+            self._unavailable("window_count", error)
+            return 0, 0.0
+
+    def incr(self, *args, **kwargs):
+        try:
+            return super().incr(*args, **kwargs)
+        except UNAVAILABLE as error:
+            self._unavailable("incr", error)
+            return 0

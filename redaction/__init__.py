@@ -56,8 +56,9 @@ Additions beyond the agreed interface:
 - ``NoSuchPage`` (a ``RedactionError`` and an ``IndexError``): ``render_page`` with an index
   outside the document. ``InvalidPlan`` (also a ``ValueError``): ``build_release`` with an
   empty plan, a page twice, an index outside the document or an empty rectangle.
-- ``build_release(..., dpi=150, font_path=None)``: the resolution of pages with regions, and
-  the CJK font (module setting ``redaction.fonts.FONT_PATH``, default WenQuanYi Zen Hei).
+- ``build_release(..., dpi=150, font_path=None, rasterize_all=False)``: the resolution of
+  pages with regions; the CJK font (module setting ``redaction.fonts.FONT_PATH``, default
+  WenQuanYi Zen Hei); every page a picture, not only those with regions.
 - ``Rect``, ``PageSize``, ``DocumentInfo``, ``Hit``, ``Suggestion``, ``ReleaseInfo``,
   ``KINDS`` (the accepted kinds), ``sha256_of(path)`` (a file's hash, read in chunks),
   ``is_id_number(text)`` and ``luhn_valid(digits)`` (the checks ``suggest`` applies).

@@ -9,6 +9,7 @@ in this package holds ``PDFIUM_LOCK``.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from .errors import BrokenFile, EncryptedFile
+from .errors import BrokenFile, EmptyFile, EncryptedFile
 
 PDFIUM_LOCK = threading.RLock()
 
@@ -27,6 +28,7 @@ def open_pdfium(path: str, *, forms: bool = False) -> Iterator[pdfium.PdfDocumen
 
     ``forms``: set up the form environment, so that rendering draws form fields' values.
     """
+    _refuse_empty(path)
     try:
         document = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
@@ -47,6 +49,7 @@ def open_pdfium(path: str, *, forms: bool = False) -> Iterator[pdfium.PdfDocumen
 @contextlib.contextmanager
 def open_pikepdf(path: str) -> Iterator[pikepdf.Pdf]:
     """The document opened by qpdf, closed on exit."""
+    _refuse_empty(path)
     try:
         document = pikepdf.open(path)
     except pikepdf.PasswordError as exc:
@@ -57,6 +60,15 @@ def open_pikepdf(path: str) -> Iterator[pikepdf.Pdf]:
         yield document
     finally:
         document.close()
+
+
+def _refuse_empty(path: str) -> None:
+    try:
+        empty = os.path.getsize(path) == 0
+    except OSError as exc:
+        raise BrokenFile("文件无法读取") from exc
+    if empty:
+        raise EmptyFile()
 
 
 def displayed_box(page: pdfium.PdfPage) -> tuple[float, float, float, float, int]:

@@ -20,15 +20,14 @@ How (see docs/adr/0004-redaction-by-rasterizing.md):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import math
 import os
-from collections.abc import Iterable
 
 import pikepdf
-from PIL import ImageDraw
-from reportlab.lib.utils import ImageReader
+from PIL import Image, ImageDraw
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
@@ -41,11 +40,12 @@ from .shapes import PagePlan, ReleaseInfo
 # Partially released pages are pictures at this resolution: body text of 10.5 pt (五号) stays
 # legible and the picture is small; see docs/benchmarks.md for time and size at 100–200 dpi.
 DEFAULT_DPI = 150
-JPEG_QUALITY = 80
+JPEG_QUALITY = 75
 BOX_RGB = (0, 0, 0)
 LABEL_RGB = (1, 1, 1)
 LABEL_MAX_PT = 12
 LABEL_MIN_PT = 4
+LABEL_LEGIBLE_PT = 6.5
 LABEL_PAD_PT = 1.5
 FOOTER_PT = 9
 FOOTER_MIN_PT = 4
@@ -61,6 +61,7 @@ def build_release(
     footer: str,
     dpi: int = DEFAULT_DPI,
     font_path: str | None = None,
+    rasterize_all: bool = False,
 ) -> ReleaseInfo:
     """Write the release copy of ``pdf_path`` following ``plan``; return its SHA-256 and pages.
 
@@ -69,6 +70,8 @@ def build_release(
     ``{pages}`` (counted in the release, from 1), e.g.
     "申请编号 GK-2026-000123 第 {page} 页 共 {pages} 页". ``dpi``: resolution of the pages with
     regions. ``font_path``: the TrueType CJK font (default ``fonts.FONT_PATH``).
+    ``rasterize_all``: make every released page a picture, not only those with regions — then
+    nothing of the source's fonts or drawing survives (see "limits" in docs/records.md).
 
     The same source, plan and footer give the same bytes (and hash). Raises ``InvalidPlan``
     (empty plan, a page twice, an index outside the document, an empty or inverted
@@ -87,30 +90,40 @@ def build_release(
     layout = f"{out_path}.layout"
     try:
         with PDFIUM_LOCK, open_pdfium(pdf_path, forms=True) as document:
-            count = len(document)
-            for page in pages:
-                if not 0 <= page.index < count:
-                    raise InvalidPlan(str(NoSuchPage(page.index, count)))
-            sizes = [document.get_page_size(page.index) for page in pages]
-            for page, size in zip(pages, sizes, strict=True):
-                _check_regions(page, size)
-            _draw_layout(document, pages, sizes, layout, footer=footer, dpi=dpi, font=font)
-        with open_pikepdf(pdf_path) as source, pikepdf.open(layout) as drawn:
-            if len(source.pages) != count:
-                raise BrokenFile("PDF 文件结构损坏：页数无法确定")
-            _flatten_annotations(source)
-            out = pikepdf.new()
-            for number, page in enumerate(pages):
-                out.pages.append(drawn.pages[number])
-                if page.withhold_whole is None and not page.regions:
-                    _place_vector(source, page.index, out, out.pages[number], sizes[number])
-            _save(out, partial)
+            _release(document, pdf_path, pages, partial, layout, footer, dpi, font, rasterize_all)
         os.replace(partial, out_path)
     finally:
         for leftover in (partial, layout):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(leftover)
     return ReleaseInfo(sha256=sha256_of(out_path), pages=len(pages))
+
+
+def _release(document, pdf_path, pages, partial, layout, footer, dpi, font, rasterize_all):
+    """build_release's work, with PDFium's document open (and its lock held)."""
+    count = len(document)
+    for page in pages:
+        if not 0 <= page.index < count:
+            raise InvalidPlan(str(NoSuchPage(page.index, count)))
+    sizes = [document.get_page_size(page.index) for page in pages]
+    for page, size in zip(pages, sizes, strict=True):
+        _check_regions(page, size)
+    _draw_layout(pages, sizes, layout, footer=footer, font=font)
+    with open_pikepdf(pdf_path) as source, pikepdf.open(layout) as drawn:
+        if len(source.pages) != count:
+            raise BrokenFile("PDF 文件结构损坏：页数无法确定")
+        if any(_is_vector(page, rasterize_all) for page in pages):
+            _flatten_annotations(source)
+        out = pikepdf.new()
+        for number, page in enumerate(pages):
+            out.pages.append(drawn.pages[number])
+            target = out.pages[number]
+            if _is_vector(page, rasterize_all):
+                _place_vector(source, page.index, out, target, sizes[number])
+            elif page.withhold_whole is None:
+                picture = _picture(document, page, sizes[number], dpi)
+                _place_picture(out, target, *_jpeg(picture))
+        _save(out, partial)
 
 
 def rebuild_vector(pdf_path: str, out_path: str) -> None:
@@ -175,7 +188,8 @@ def _place_vector(
     # The form's bounding box is the page's trim box: make it the crop box PDFium displays.
     page.obj.TrimBox = pikepdf.Array(page.cropbox)
     form = out.copy_foreign(page.as_form_xobject(handle_transformations=True))
-    name = target.add_resource(form, pikepdf.Name.XObject, prefix="Page")
+    # A fixed name (not a random prefix): the same input gives the same bytes.
+    name = target.add_resource(form, pikepdf.Name.XObject, pikepdf.Name("/SourcePage"))
     width, height = size
     placement = target.calc_form_xobject_placement(
         form, name, pikepdf.Rectangle(0, 0, width, height), allow_shrink=True, allow_expand=True
@@ -188,16 +202,23 @@ def _save(out: pikepdf.Pdf, path: str) -> None:
     out.save(path, deterministic_id=True, compress_streams=True)
 
 
-def _draw_layout(document, pages, sizes, path, *, footer, dpi, font) -> None:
-    """Every release page drawn by reportlab: picture or blank, boxes, labels, footer."""
-    canvas = Canvas(path, invariant=1, pageCompression=1)
+def _is_vector(page: PagePlan, rasterize_all: bool) -> bool:
+    return page.withhold_whole is None and not page.regions and not rasterize_all
+
+
+def _draw_layout(pages, sizes, path, *, footer, font) -> None:
+    """What lies over each release page, drawn by reportlab: the boxes and their labels, the
+    blank page's label, the footer. The page's content goes under it later."""
+    # Uncompressed here: qpdf compresses every stream once when it writes the release.
+    canvas = Canvas(path, invariant=1, pageCompression=0)
     total = len(pages)
     for number, (page, (width, height)) in enumerate(zip(pages, sizes, strict=True), start=1):
         canvas.setPageSize((width, height))
         if page.withhold_whole is not None:
             _draw_withheld(canvas, width, height, page.withhold_whole, font)
-        elif page.regions:
-            _draw_redacted(canvas, document, page, width, height, dpi, font)
+        else:
+            for region in page.regions:
+                _draw_box(canvas, _clip(region.rect, width, height), height, region.label, font)
         _draw_footer(canvas, width, _footer_text(footer, number, total), font)
         canvas.showPage()
     canvas.save()
@@ -208,24 +229,48 @@ def _footer_text(template: str, page: int, pages: int) -> str:
     return template.replace("{pages}", str(pages)).replace("{page}", str(page))
 
 
-def _draw_redacted(canvas, document, page: PagePlan, width, height, dpi, font) -> None:
-    image = render_pil(document, page.index, dpi=dpi)
+def _picture(document, page: PagePlan, size, dpi) -> Image.Image:
+    """Page ``page.index`` rendered, with every pixel of its regions painted over."""
+    width, height = size
+    image = render_pil(document, page.index, dpi=dpi, grey_when_possible=True)
     scale_x, scale_y = image.width / width, image.height / height
     paint = ImageDraw.Draw(image)
     for region in page.regions:
         x0, y0, x1, y1 = _clip(region.rect, width, height)
-        # Painted into the pixels: the picture holds nothing of the region.
         # Every pixel the rectangle touches, even partly (PIL's corners are inclusive).
         left, top = math.floor(x0 * scale_x), math.floor(y0 * scale_y)
         right = max(left, math.ceil(x1 * scale_x) - 1)
         bottom = max(top, math.ceil(y1 * scale_y) - 1)
-        paint.rectangle((left, top, right, bottom), fill=BOX_RGB)
+        paint.rectangle(
+            (left, top, right, bottom), fill=0 if image.mode == "L" else (*BOX_RGB, 255)
+        )
+    return image
+
+
+def _jpeg(image: Image.Image) -> tuple[bytes, int, int, bool]:
     encoded = io.BytesIO()
     image.save(encoded, "JPEG", quality=JPEG_QUALITY)
-    encoded.seek(0)
-    canvas.drawImage(ImageReader(encoded), 0, 0, width=width, height=height)
-    for region in page.regions:
-        _draw_box(canvas, _clip(region.rect, width, height), height, region.label, font)
+    return encoded.getvalue(), image.width, image.height, image.mode != "L"
+
+
+def _place_picture(
+    out: pikepdf.Pdf,
+    target: pikepdf.Page,
+    jpeg: bytes,
+    pixel_width: int,
+    pixel_height: int,
+    colour: bool,
+) -> None:
+    """The picture as the page's only content, under the layout (boxes, labels, footer)."""
+    picture = pikepdf.Stream(out, jpeg)
+    picture.Type, picture.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    picture.Width, picture.Height, picture.BitsPerComponent = pixel_width, pixel_height, 8
+    picture.ColorSpace = pikepdf.Name.DeviceRGB if colour else pikepdf.Name.DeviceGray
+    picture.Filter = pikepdf.Name.DCTDecode
+    name = target.add_resource(picture, pikepdf.Name.XObject, pikepdf.Name("/Picture"))
+    width, height = float(target.mediabox[2]), float(target.mediabox[3])
+    drawing = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm {name} Do Q\n".encode()
+    target.contents_add(out.make_stream(drawing), prepend=True)
 
 
 def _clip(rect, width, height):
@@ -243,7 +288,9 @@ def _draw_box(canvas, rect, page_height, label: str, font: str) -> None:
     canvas.rect(x0, bottom, box_width, box_height, stroke=0, fill=1)
     label = label.strip()
     if label:
-        size, lines = _fit(label, font, box_width - 2 * LABEL_PAD_PT, box_height - LABEL_PAD_PT)
+        size, lines = _fit(
+            label, font, round(box_width - 2 * LABEL_PAD_PT, 1), round(box_height - LABEL_PAD_PT, 1)
+        )
         path = canvas.beginPath()
         path.rect(x0, bottom, box_width, box_height)
         canvas.clipPath(path, stroke=0, fill=0)
@@ -257,46 +304,37 @@ def _draw_box(canvas, rect, page_height, label: str, font: str) -> None:
     canvas.restoreState()
 
 
+@functools.lru_cache(maxsize=4096)  # the same label in boxes of the same size, page after page
 def _fit(label: str, font: str, width: float, height: float) -> tuple[float, list[str]]:
-    """The largest size (LABEL_MAX_PT down to LABEL_MIN_PT) at which the label fits the box;
-    in a box too small even for that, one line at LABEL_MIN_PT, clipped by the box."""
-    size = min(LABEL_MAX_PT, height / 1.15)
-    while size >= LABEL_MIN_PT:
-        lines = _wrap(label, font, size, width)
-        if len(lines) * size * 1.15 <= height:
-            return size, lines
-        size -= 0.5
-    return LABEL_MIN_PT, [label]
+    """The largest size (LABEL_MAX_PT down) at which the label fits the box. Under
+    LABEL_LEGIBLE_PT the label is shortened to its first word (the article, "第十五条"); in a
+    box too small even for that, one line at LABEL_MIN_PT, clipped by the box."""
+    short = label.split()[0] if len(label.split()) > 1 else None
+    for text, smallest in ((label, LABEL_LEGIBLE_PT), (short, LABEL_MIN_PT), (label, LABEL_MIN_PT)):
+        if text is None:
+            continue
+        size = min(LABEL_MAX_PT, height / 1.15)
+        while size >= smallest:
+            lines = _wrap(text, font, size, width)
+            if len(lines) * size * 1.15 <= height:
+                return size, lines
+            size -= 0.5
+    return LABEL_MIN_PT, [short or label]
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` (at spaces, else between characters)."""
-    lines: list[str] = []
-    for word_group in _chunks(text):
-        if lines and stringWidth(lines[-1] + word_group, font, size) <= width:
-            lines[-1] += word_group
-            continue
-        piece = word_group.lstrip()
-        while piece and stringWidth(piece, font, size) > width:
-            cut = len(piece) - 1
-            while cut > 1 and stringWidth(piece[:cut], font, size) > width:
-                cut -= 1
-            lines.append(piece[:cut])
-            piece = piece[cut:]
-        if piece:
-            lines.append(piece)
-    return lines or [text]
-
-
-def _chunks(text: str) -> Iterable[str]:
-    word = ""
+    """Break ``text`` into lines no wider than ``width``, between any two characters (labels
+    are short and mostly CJK); a character wider than the box gets a line of its own."""
+    lines, line = [], ""
     for char in text:
-        if char == " " and word:
-            yield word
-            word = ""
-        word += char
-    if word:
-        yield word
+        if line and stringWidth(line + char, font, size) > width:
+            lines.append(line.rstrip())
+            line = char.lstrip()
+        else:
+            line += char
+    if line:
+        lines.append(line)
+    return lines or [text]
 
 
 def _draw_withheld(canvas, width, height, label: str, font: str) -> None:

@@ -12,8 +12,6 @@ publish. The supervising office's status page (``tasks.subordinate_report_status
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -40,6 +38,7 @@ from .exporters import CONTENT_TYPES, OUTPUTS, document_from_report, export, fil
 from .exporters import tables_html as render_tables
 from .formats import FORMATS, format_for_year, get_format
 from .formats.base import TOTAL
+from .formats.proactive import proactive_tables
 from .models import AnnualReport, ReportStatus
 from .permissions import may_act_on_agency
 from .selectors import (
@@ -63,11 +62,6 @@ from .tasks import subordinate_report_status
 
 XLSX = CONTENT_TYPES["xlsx"]
 CELL_PAGE_SIZE = 200
-PROACTIVE_HELP = (
-    "二、主动公开政府信息情况的数据，JSON 格式，例如："
-    '{"规章": {"本年制发件数": 0, "本年废止件数": 0, "现行有效件数": 3}, '
-    '"行政许可": {"本年处理决定数量": 120}}'
-)
 
 
 def download(data: bytes, content_type: str, name: str) -> HttpResponse:
@@ -95,7 +89,7 @@ class GenerateForm(forms.Form):
         self.fields["agency"].queryset = agencies
         self.fields["agency"].label_from_instance = lambda a: "　" * a.depth + a.name
         self.fields["format"].choices = [("", "按年度适用的格式")] + [
-            (code, f"{fmt.title}（{code}）") for code, fmt in FORMATS.items()
+            (code, fmt.title) for code, fmt in FORMATS.items()
         ]
 
     def inputs(self) -> dict:
@@ -110,32 +104,81 @@ class GenerateForm(forms.Form):
 
 
 class TextSectionsForm(forms.ModelForm):
-    """The office's sections: 一 总体情况, 二 主动公开 (figures and text), 五, 六 with the fees."""
+    """The office's sections: 一 总体情况, 二 主动公开 (figures and text), 五, 六 with the fees.
+
+    The figures of 二 are a field per cell of the format's tables (reporting.formats.proactive),
+    stored as ``{row: {column: number}}``; rows the tables do not have are kept as they are."""
 
     class Meta:
         model = AnnualReport
-        fields = TEXT_FIELDS
+        fields = tuple(name for name in TEXT_FIELDS if name != "proactive_figures")
         widgets = {
             "overview": forms.Textarea(attrs={"rows": 5, "cols": 100}),
             "proactive_text": forms.Textarea(attrs={"rows": 4, "cols": 100}),
             "problems_and_improvements": forms.Textarea(attrs={"rows": 4, "cols": 100}),
             "other_matters": forms.Textarea(attrs={"rows": 4, "cols": 100}),
         }
-        help_texts = {"proactive_figures": PROACTIVE_HELP}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        figures = self.fields["proactive_figures"]
-        figures.widget = forms.Textarea(attrs={"rows": 4, "cols": 100})
-        figures.encoder = None
+        self.tables = proactive_tables(self.instance.format)
+        figures = self.instance.proactive_figures or {}
+        self.cells: dict[str, tuple[str, str]] = {}
+        for t, table in enumerate(self.tables):
+            for r, row in enumerate(table.rows):
+                for c, column in enumerate(table.columns):
+                    name = f"proactive_{t}_{r}_{c}"
+                    self.cells[name] = (row, column)
+                    number = {"label": f"{row}：{column}", "required": False}
+                    if table.is_amount(column):
+                        field = forms.DecimalField(
+                            min_value=0, max_digits=14, decimal_places=2, **number
+                        )
+                    else:
+                        minimum = None if table.allows_negative(column) else 0
+                        field = forms.IntegerField(min_value=minimum, **number)
+                    field.widget.attrs["class"] = "vIntegerField"
+                    field.initial = (figures.get(row) or {}).get(column)
+                    self.fields[name] = field
 
-    def clean_proactive_figures(self):
-        value = self.cleaned_data["proactive_figures"]
-        if value in (None, ""):
-            return {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError('请填写 JSON 对象，例如 {"规章": {"现行有效件数": 3}}。')
-        return value
+    def text_fields(self):
+        return [self[name] for name in self.Meta.fields]
+
+    def proactive_grid(self) -> list[dict]:
+        """The tables of 二 with their bound fields, for the page to lay out as tables."""
+        return [
+            {
+                "title": table.title,
+                "columns": table.columns,
+                "rows": [
+                    (row, [self[f"proactive_{t}_{r}_{c}"] for c in range(len(table.columns))])
+                    for r, row in enumerate(table.rows)
+                ],
+            }
+            for t, table in enumerate(self.tables)
+        ]
+
+    def proactive_figures(self) -> dict:
+        figures = {
+            row: dict(values) for row, values in (self.instance.proactive_figures or {}).items()
+        }
+        for name, (row, column) in self.cells.items():
+            value = self.cleaned_data.get(name)
+            cells = figures.setdefault(row, {})
+            if value is None:
+                cells.pop(column, None)
+            else:
+                cells[column] = int(value) if value == int(value) else float(value)
+        return {row: cells for row, cells in figures.items() if cells}
+
+    def sections(self) -> dict:
+        """The sections that changed, as ``report_update_text`` takes them."""
+        changed = {
+            name: self.cleaned_data[name] for name in self.changed_data if name in TEXT_FIELDS
+        }
+        if any(name in self.cells for name in self.changed_data):
+            changed["proactive_figures"] = self.proactive_figures()
+        return changed
 
 
 # --- list -----------------------------------------------------------------------------------------
@@ -162,7 +205,7 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="格式", ordering="format")
     def format_column(self, report):
-        return report.format
+        return get_format(report.format).source
 
     @admin.display(description="状态", ordering="status")
     def status_column(self, report):
@@ -277,7 +320,7 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                     request.POST, instance=AnnualReport.objects.get(pk=report.pk)
                 )
                 if form.is_valid():
-                    sections = {name: form.cleaned_data[name] for name in form.changed_data}
+                    sections = form.sections()
                     try:
                         if sections:
                             report_update_text(report=report, actor=user, **sections)
@@ -322,9 +365,23 @@ class AnnualReportAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 (report._meta.get_field(name).verbose_name, getattr(report, name))
                 for name in TEXT_FIELDS
             ],
-            "proactive_figures_json": json.dumps(
-                report.proactive_figures, ensure_ascii=False, indent=1
-            ),
+            "proactive_tables": [
+                {
+                    "title": table.title,
+                    "columns": table.columns,
+                    "rows": [
+                        (
+                            row,
+                            [
+                                (report.proactive_figures.get(row) or {}).get(c)
+                                for c in table.columns
+                            ],
+                        )
+                        for row in table.rows
+                    ],
+                }
+                for table in proactive_tables(report.format)
+            ],
             "exports": [
                 (output, reverse("admin:reporting_annualreport_export", args=[report.pk, output]))
                 for output in OUTPUTS

@@ -252,7 +252,7 @@ def _working_days(
         .annotate(start=Coalesce("restarted_on", "received_on"), calendar_key=calendar_key)
         .order_by()
         .values_list(*group)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     rows = [row for row in rows if row[1] is not None and row[2] is not None and row[2] >= row[1]]
     spans: dict[int, tuple[dt.date, dt.date]] = {}
@@ -337,7 +337,7 @@ def _month_counts(cases: QuerySet[Case], months: list[Month]) -> list[dict[str, 
         )
         .order_by()
         .values_list("r", "c", "d", "on_time")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     groups = list(rows)
     out = []
@@ -452,7 +452,7 @@ def _outcome_mix(cases: QuerySet[Case], started: list[Month]) -> list[dict]:
     concluded = year_q("concluded", started)
     groups = mix_groups()
     counted = cases.filter(concluded).aggregate(
-        **{key: Count("pk", filter=Q(outcome__in=sorted(outs))) for key, _l, outs in groups}
+        **{key: Count("agency", filter=Q(outcome__in=sorted(outs))) for key, _l, outs in groups}
     )
     return [{"key": key, "label": label, "count": counted[key]} for key, label, _o in groups]
 
@@ -461,7 +461,7 @@ def _handlers(agency, include_descendants, cases, months) -> list[HandlerFigures
     started = [m for m in months if m.started]
     if not started:
         return []
-    aggregates = {metric: Count("pk", filter=year_q(metric, months)) for metric in METRICS}
+    aggregates = {metric: Count("agency", filter=year_q(metric, months)) for metric in METRICS}
     aggregates.pop("received")
     rows = (
         cases.filter(Q(handler__isnull=False))

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -142,6 +143,9 @@ def dashboard_view(model_admin, request):
 
 
 def dashboard_cases_view(model_admin, request):
+    if not request.GET.get("metric"):
+        # The list of a figure is reached from the dashboard; without one, go there.
+        return redirect(reverse("admin:reporting_dashboard"))
     form = _form(request)
     if not form.is_valid():
         raise Http404("看板参数无效。")

@@ -32,7 +32,7 @@ behind any one cell, built from the same filters, so a number can be defended.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -60,7 +60,16 @@ from django.db.models.sql.constants import SINGLE
 from requests_app.models import Agency, Case, Complaint, FeeNotice, Lawsuit, Review
 
 from .formats import FlatFormat, Format, TableFormat, format_for_year, get_format
-from .formats.base import APPLICANT_COLUMNS, RESULTS, TOTAL, Block, Measure, Row
+from .formats.base import (
+    APPLICANT_COLUMNS,
+    RESULTS,
+    TABLE3_COLUMN_LABELS,
+    TABLE4_COLUMN_LABELS,
+    TOTAL,
+    Block,
+    Measure,
+    Row,
+)
 
 CASE_MEASURES = (Measure.NEW, Measure.CARRIED_IN, Measure.CONCLUDED, Measure.CARRIED_OUT)
 
@@ -301,6 +310,22 @@ class Tally:
             n += values[measure]
         return n
 
+    def add(self, other: Tally) -> None:
+        """Add ``other``'s counts to this tally (a subtree's report from its agencies')."""
+        for key, values in other.counts.items():
+            mine = self.counts.get(key)
+            if mine is None:
+                self.counts[key] = dict(values)
+            else:
+                for name, n in values.items():
+                    mine[name] = mine.get(name, 0) + n
+        self.concluded_without_receipt += other.concluded_without_receipt
+        self.concluded_before_receipt += other.concluded_before_receipt
+        for name, by_type in other.extra.items():
+            mine_extra = self.extra.setdefault(name, {})
+            for applicant_type, n in by_type.items():
+                mine_extra[applicant_type] = mine_extra.get(applicant_type, 0) + n
+
     def by_applicant(self, measure: Measure) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
         for (applicant_type, *_), values in self.counts.items():
@@ -319,51 +344,95 @@ def case_tally(
 ) -> Tally:
     """One aggregate query over the cases in scope: COUNT(*) FILTER per measure (and per
     ``extra`` filter, counted by applicant type into ``Tally.extra``)."""
-    extra = extra or {}
-    qs = Case.objects.filter(scope_q(agency, include_descendants))
+    tallies = _case_tallies(
+        Case.objects.filter(scope_q(agency, include_descendants)),
+        period,
+        measures=measures,
+        extra=extra or {},
+        by_channel=by_channel,
+        diagnose=diagnose,
+        by_agency=False,
+    )
+    return tallies.get(None) or Tally(extra={name: {} for name in extra or {}})
+
+
+def case_tallies_by_agency(
+    root: Agency, period: Period, *, extra: dict[str, Q], by_channel: bool
+) -> dict[int, Tally]:
+    """:func:`case_tally` for every agency of ``root``'s subtree at once, each agency's own
+    cases only (one aggregate query grouped by agency as well); :meth:`Tally.add` sums them."""
+    return _case_tallies(
+        Case.objects.filter(scope_q(root, True)),
+        period,
+        measures=CASE_MEASURES,
+        extra=extra,
+        by_channel=by_channel,
+        diagnose=False,
+        by_agency=True,
+    )
+
+
+def _case_tallies(
+    qs, period: Period, *, measures, extra: dict[str, Q], by_channel, diagnose, by_agency
+) -> dict:
     relevant = Q()
     for measure in measures:
         relevant |= measure_q(measure, period)
     for q in extra.values():
         relevant |= q
-    aggregates = {str(m): Count("pk", filter=measure_q(m, period)) for m in measures}
-    aggregates.update({f"extra:{name}": Count("pk", filter=q) for name, q in extra.items()})
+    # COUNT(agency_id), not COUNT(id): agency_id is never null and is in the index of the
+    # counted columns, so PostgreSQL can answer from that index alone.
+    aggregates = {str(m): Count("agency", filter=measure_q(m, period)) for m in measures}
+    aggregates.update({f"extra:{name}": Count("agency", filter=q) for name, q in extra.items()})
     if diagnose:
         concluded = measure_q(Measure.CONCLUDED, period)
-        aggregates["no_receipt"] = Count("pk", filter=concluded & Q(received_on__isnull=True))
+        aggregates["no_receipt"] = Count("agency", filter=concluded & Q(received_on__isnull=True))
         aggregates["before_receipt"] = Count(
             "pk", filter=concluded & Q(received_on__gt=F("concluded_on"))
         )
     # Channel and extension split the tally only for the formats that show them.
     group = ["applicant_type", "outcome"] + (["channel", "is_extended"] if by_channel else [])
+    if by_agency:
+        group.append("agency_id")
     rows = qs.filter(relevant).order_by().values_list(*group).annotate(**aggregates)
-    tally = Tally(extra={name: {} for name in extra})
+    tallies: dict = {}
     names = list(aggregates)
+    width = len(group)
     for row in rows:
+        key = row[width - 1] if by_agency else None
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = Tally(extra={name: {} for name in extra})
         applicant_type, outcome = row[0], row[1]
         channel, extended = (row[2], row[3]) if by_channel else (None, None)
-        values = row[len(group) :]
-        counted = dict(zip(names, values, strict=True))
+        counted = dict(zip(names, row[width:], strict=True))
         tally.concluded_without_receipt += counted.pop("no_receipt", 0)
         tally.concluded_before_receipt += counted.pop("before_receipt", 0)
         for name in extra:
-            by_type = tally.extra.setdefault(name, {})
+            by_type = tally.extra[name]
             by_type[applicant_type] = by_type.get(applicant_type, 0) + counted.pop(f"extra:{name}")
         for measure in CASE_MEASURES:
             counted.setdefault(str(measure), 0)
         tally.counts[(applicant_type, outcome, channel, extended)] = counted
-    return tally
+    return tallies
 
 
-def proceedings_tally(model, inputs: ReportInputs) -> dict[tuple[bool | None, str], int]:
-    """Counts of reviews (or lawsuits) filed in the year by (after_review, result at cutoff)."""
+def proceedings_tally(model, inputs: ReportInputs, *, by_agency: bool = False) -> dict:
+    """Counts of reviews (or lawsuits) filed in the year by (after_review, result at cutoff);
+    with ``by_agency``, those counts for each agency of the scope (its own cases)."""
     qs = proceedings_queryset(model, inputs).annotate(known_result=effective_result(inputs.period))
     group = ["known_result"]
     if model is Lawsuit:
         group.insert(0, "after_review")
-    out: dict[tuple[bool | None, str], int] = {}
+    if by_agency:
+        group.append("case__agency_id")
+    out: dict = {}
     for row in qs.order_by().values(*group).annotate(n=Count("pk")):
-        out[(row.get("after_review"), row["known_result"])] = row["n"]
+        key = (row.get("after_review"), row["known_result"])
+        if by_agency:
+            out.setdefault(row["case__agency_id"], {})[key] = row["n"]
+        else:
+            out[key] = row["n"]
     return out
 
 
@@ -411,24 +480,104 @@ def _money(amount: Decimal | None) -> str:
     return str((amount or Decimal("0")).quantize(Decimal("0.01")))
 
 
+def _previous_carried_out(year: int) -> dict[str, Q]:
+    """Last year's 四, by the same measure, counted in the same scan (DOMAIN.md §5: 二 = 四)."""
+    previous_period = Period(year - 1, default_cutoff(year - 1))
+    return {"previous_carried_out": measure_q(Measure.CARRIED_OUT, previous_period)}
+
+
 def compute_report(inputs: ReportInputs) -> ReportResult:
     """All cells of ``inputs.format`` plus the identity checks, in a few aggregate queries."""
-    fmt = inputs.format
-    period = inputs.period
-    # Last year's 四, by the same measure, counted in the same scan (DOMAIN.md §5: 二 = 四).
-    previous_period = Period(inputs.year - 1, default_cutoff(inputs.year - 1))
     tally = case_tally(
         inputs.agency,
         inputs.include_descendants,
-        period,
-        extra={"previous_carried_out": measure_q(Measure.CARRIED_OUT, previous_period)},
-        by_channel=_needs_channel(fmt),
+        inputs.period,
+        extra=_previous_carried_out(inputs.year),
+        by_channel=_needs_channel(inputs.format),
     )
     reviews = proceedings_tally(Review, inputs)
     lawsuits = proceedings_tally(Lawsuit, inputs)
     complaints = complaints_queryset(inputs).count()
-    fees = _money(fees_queryset(inputs).aggregate(total=Sum("amount_yuan"))["total"])
+    fees = fees_queryset(inputs).aggregate(total=Sum("amount_yuan"))["total"]
+    return _report_result(inputs, tally, reviews, lawsuits, complaints, fees)
 
+
+def compute_tree_reports(
+    root: Agency | str,
+    *,
+    year: int,
+    format: Format | str | None = None,
+    cutoff: dt.datetime | None = None,
+) -> dict[int, ReportResult]:
+    """The report, with descendants, of every agency in ``root``'s subtree — what
+    :func:`compute_report` gives for each, from one pass over the tree's cases (and one over
+    each linked record) grouped by agency, each agency's numbers summed from its subtree's.
+    The year-end run uses it: a city's reports for all its agencies cost about one report."""
+    top = ReportInputs.build(year=year, agency=root, format=format, cutoff=cutoff)
+    period = top.period
+    tallies = case_tallies_by_agency(
+        top.agency,
+        period,
+        extra=_previous_carried_out(year),
+        by_channel=_needs_channel(top.format),
+    )
+    reviews = proceedings_tally(Review, top, by_agency=True)
+    lawsuits = proceedings_tally(Lawsuit, top, by_agency=True)
+    complaints = dict(
+        complaints_queryset(top).order_by().values_list("agency_id").annotate(n=Count("pk"))
+    )
+    fees = dict(
+        fees_queryset(top)
+        .order_by()
+        .values_list("case__agency_id")
+        .annotate(total=Sum("amount_yuan"))
+    )
+    agencies = list(Agency.objects.subtree(top.agency).order_by("-depth", "path"))
+    children: dict[int, list[int]] = defaultdict(list)
+    for agency in agencies:
+        if agency.parent_id is not None and agency.pk != top.agency.pk:
+            children[agency.parent_id].append(agency.pk)
+    results: dict[int, ReportResult] = {}
+    sums: dict[int, tuple] = {}
+    extra_names = list(_previous_carried_out(year))
+    for agency in agencies:  # the deepest first: a parent adds its children's sums
+        tally = Tally(extra={name: {} for name in extra_names})
+        own_tally = tallies.get(agency.pk)
+        if own_tally is not None:
+            tally.add(own_tally)
+        agency_reviews = Counter(reviews.get(agency.pk, {}))
+        agency_lawsuits = Counter(lawsuits.get(agency.pk, {}))
+        agency_complaints = complaints.get(agency.pk, 0)
+        agency_fees = fees.get(agency.pk) or Decimal("0")
+        for child in children.get(agency.pk, ()):
+            child_tally, child_reviews, child_lawsuits, child_complaints, child_fees = sums[child]
+            tally.add(child_tally)
+            agency_reviews.update(child_reviews)
+            agency_lawsuits.update(child_lawsuits)
+            agency_complaints += child_complaints
+            agency_fees += child_fees
+        sums[agency.pk] = (tally, agency_reviews, agency_lawsuits, agency_complaints, agency_fees)
+        inputs = ReportInputs(
+            year=year,
+            agency=agency,
+            include_descendants=True,
+            format=top.format,
+            cutoff=top.cutoff,
+        )
+        results[agency.pk] = _report_result(
+            inputs,
+            tally,
+            dict(agency_reviews),
+            dict(agency_lawsuits),
+            agency_complaints,
+            agency_fees,
+        )
+    return results
+
+
+def _report_result(inputs: ReportInputs, tally: Tally, reviews, lawsuits, complaints, fees):
+    fmt = inputs.format
+    fees = _money(fees)
     base = {str(m): _columns(tally.by_applicant(m)) for m in CASE_MEASURES}
     extras = {
         "fees_collected_yuan": fees,
@@ -445,7 +594,7 @@ def compute_report(inputs: ReportInputs) -> ReportResult:
     if not balance.ok:
         # Say why: count the cases with holes (one more query, only when a check fails).
         diagnosis = case_tally(
-            inputs.agency, inputs.include_descendants, period,
+            inputs.agency, inputs.include_descendants, inputs.period,
             measures=(Measure.CONCLUDED,), by_channel=False, diagnose=True,
         )  # fmt: skip
         balance = _balance_check(base, diagnosis)
@@ -562,30 +711,31 @@ def _sum_check(name: str, total: int, parts: Iterable[tuple[str, int]], why: str
 def _table_checks(fmt: TableFormat, cells: dict) -> list[Check]:
     t3, t4 = cells["table3"], cells["table4"]
     checks = []
+    # Named by the tables' printed labels: the office reads these (the admin's report page).
     for col in fmt.columns:
         checks.append(
             _sum_check(
-                f"三(七)总计=各办理结果之和[{col}]",
+                f"三(七)总计=各办理结果之和（{TABLE3_COLUMN_LABELS[col]}）",
                 t3["concluded_total"][col],
-                [(r.key, t3[r.key][col]) for r in fmt.outcome_rows],
+                [(r.label, t3[r.key][col]) for r in fmt.outcome_rows],
                 "有已办结申请没有办理结果或结果不在格式中",
             )
         )
     for row in fmt.table3:
         checks.append(
             _sum_check(
-                f"总计=各申请人类型之和[{row.key}]",
+                f"总计=各申请人类型之和（{row.label}）",
                 t3[row.key][TOTAL],
-                [(col, t3[row.key][col]) for col in APPLICANT_COLUMNS],
+                [(TABLE3_COLUMN_LABELS[col], t3[row.key][col]) for col in APPLICANT_COLUMNS],
                 "有申请的申请人类型不在表列中",
             )
         )
     for block in fmt.table4:
         checks.append(
             _sum_check(
-                f"表四总计=各结果之和[{block.key}]",
+                f"表四总计=各结果之和（{block.label}）",
                 t4[block.key][TOTAL],
-                [(r, t4[block.key][r]) for r in RESULTS],
+                [(TABLE4_COLUMN_LABELS[r], t4[block.key][r]) for r in RESULTS],
                 "有复议或诉讼的结果不在表列中",
             )
         )
@@ -593,7 +743,10 @@ def _table_checks(fmt: TableFormat, cells: dict) -> list[Check]:
 
 
 def _flat_checks(fmt: FlatFormat, cells: dict) -> list[Check]:
-    return [_sum_check(s.why, cells[s.total], [(p, cells[p]) for p in s.parts]) for s in fmt.sums]
+    return [
+        _sum_check(s.why, cells[s.total], [(fmt.row(p).label, cells[p]) for p in s.parts])
+        for s in fmt.sums
+    ]
 
 
 # --- the rows behind a cell --------------------------------------------------------------------

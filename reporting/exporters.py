@@ -14,6 +14,7 @@ and ``sections`` (the office's text) — see :func:`document_from_result` and
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
@@ -61,6 +62,17 @@ def document_from_report(report) -> dict:
             + (f"\n本年度收取信息处理费 {report.fees_collected_yuan} 元。"),
         },
     }
+
+
+def cutoff_label(cutoff: str) -> str:
+    """The cut-off as a reader says it: ``2026年12月31日`` for the end of a day (the default,
+    ``YEAR-12-31T23:59:59.999999+08:00``), with the minute otherwise (``2026年6月30日 18:00``).
+    The JSON and CSV keep the exact ISO time for programs."""
+    moment = timezone.localtime(dt.datetime.fromisoformat(cutoff))
+    day = f"{moment.year}年{moment.month}月{moment.day}日"
+    if moment.time() >= dt.time(23, 59, 59):
+        return day
+    return f"{day} {moment:%H:%M}"
 
 
 def file_name(document: dict, output: str) -> str:
@@ -272,7 +284,10 @@ def to_xlsx(document: dict) -> bytes:
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws.cell(1, 1, _heading(document)).font = Font(bold=True, size=14)
     ws.cell(
-        2, 1, f"统计截止时间：{document['cutoff']}　格式：{get_format(document['format']).source}"
+        2,
+        1,
+        f"统计截止时间：{cutoff_label(document['cutoff'])}"
+        f"　格式：{get_format(document['format']).source}",
     )
     top = 4
     widest = 0
@@ -330,7 +345,8 @@ def grid_html(grid: Grid, link=None) -> str:
                 span += f' rowspan="{c.rowspan}"'
             if c.colspan > 1:
                 span += f' colspan="{c.colspan}"'
-            style = f' style="text-align:{c.align}"' if c.align != "center" else ""
+            # A class, not a style attribute: the Content-Security-Policy allows no inline style.
+            style = f' class="align-{c.align}"' if c.align != "center" else ""
             text = html.escape(str(c.text))
             url = link(*c.cell) if link is not None and c.cell is not None else None
             if url:
@@ -348,6 +364,8 @@ table.report-table th, table.report-table td { border: 1px solid #000; padding: 
   text-align: center; font-weight: normal; }
 table.report-table td { min-width: 3em; }
 caption { font-weight: bold; text-align: left; padding: 0.5em 0; }
+table.report-table .align-left { text-align: left; }
+table.report-table .align-right { text-align: right; }
 """
 
 
@@ -362,7 +380,7 @@ def to_html(document: dict) -> bytes:
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>{heading}</title><style>{STYLE}</style></head><body>",
         f"<h1>{heading}</h1>",
-        f"<p>统计截止时间：{html.escape(document['cutoff'])}；格式："
+        f"<p>统计截止时间：{html.escape(cutoff_label(document['cutoff']))}；格式："
         f"{html.escape(get_format(document['format']).source)}</p>",
         tables_html(document),
     ]

@@ -116,8 +116,11 @@ def report_generate(
     include_descendants: bool = True,
     cutoff: dt.datetime | None = None,
     actor=None,
+    result: ReportResult | None = None,
 ) -> AnnualReport:
     """Compute and store a report; an unpublished report with the same inputs is replaced.
+    ``result`` is the report already computed for these inputs (the year-end run computes a
+    whole tree's at once, ``engine.compute_tree_reports``).
 
     Raises ReportForbidden when ``actor`` may not generate for ``agency``, ReportLocked when
     the same report is already published (regenerate to compare), ReportInputError for bad
@@ -131,7 +134,16 @@ def report_generate(
         cutoff=cutoff,
     )
     _require_permission(actor, "generate", inputs.agency)
-    result = compute_report(inputs)
+    if result is None:
+        result = compute_report(inputs)
+    elif (
+        result.inputs.agency.pk,
+        result.inputs.year,
+        result.inputs.format.code,
+        result.inputs.include_descendants,
+        result.inputs.cutoff,
+    ) != (inputs.agency.pk, year, inputs.format.code, include_descendants, inputs.cutoff):
+        raise ValueError("the result given was computed for other inputs")
     report = (
         AnnualReport.objects.select_for_update()
         .filter(
@@ -410,7 +422,7 @@ def case_changed_mark_stale(
 
     if event.kind == EventKind.CHANGED_AFTER_PUBLICATION:
         return []
-    reason = f"{EventKind(event.kind).label}（{event.kind}）"
+    reason = str(EventKind(event.kind).label)
     flagged = reports_mark_stale_for_case(case, reason=reason, before=before)
     if flagged:
         case_record_change_after_publication(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from requests_app.choices import AgencyKind, Role
 from requests_app.models import Agency, Caseworker, Notification
 
+from .engine import compute_tree_reports
 from .formats import format_for_year
 from .models import AnnualReport, ReportStatus
 from .services import report_generate
@@ -37,30 +38,42 @@ def publication_deadline(agency: Agency, year: int) -> dt.date:
 
 
 def generate_year_end_reports(year: int | None = None) -> dict[str, int]:
-    """Generate (once) the ``year`` report, with descendants, of every agency; notify."""
+    """Generate (once) the ``year`` report, with descendants, of every agency; notify.
+
+    Each government tree is computed at once (``compute_tree_reports``: one pass over the
+    tree's cases, every agency's numbers summed from its subtree), then stored agency by
+    agency; an agency whose report exists keeps it."""
     year = year or timezone.localdate().year - 1
     fmt = format_for_year(year)
     created = existing = failed = 0
-    for agency in Agency.objects.order_by("path").iterator():
-        report = AnnualReport.objects.filter(
-            agency=agency, year=year, format=fmt.code, include_descendants=True
-        ).first()
-        if report is not None:
-            existing += 1
-        else:
-            try:
-                report = report_generate(agency=agency, year=year, format=fmt)
-                created += 1
-            except IntegrityError:  # another worker generated it first
-                report = AnnualReport.objects.get(
-                    agency=agency, year=year, format=fmt.code, include_descendants=True
-                )
+    for root in Agency.objects.filter(parent__isnull=True).order_by("path"):
+        try:
+            results = compute_tree_reports(root, year=year, format=fmt)
+        except Exception:
+            logger.exception("annual reports %s for the tree of %s failed", year, root.code)
+            results = {}
+        for agency in Agency.objects.subtree(root).order_by("path").iterator():
+            report = AnnualReport.objects.filter(
+                agency=agency, year=year, format=fmt.code, include_descendants=True
+            ).first()
+            if report is not None:
                 existing += 1
-            except Exception:
-                logger.exception("annual report %s for %s failed", year, agency.code)
-                failed += 1
-                continue
-        notify_report_ready(report)
+            else:
+                try:
+                    report = report_generate(
+                        agency=agency, year=year, format=fmt, result=results.get(agency.pk)
+                    )
+                    created += 1
+                except IntegrityError:  # another worker generated it first
+                    report = AnnualReport.objects.get(
+                        agency=agency, year=year, format=fmt.code, include_descendants=True
+                    )
+                    existing += 1
+                except Exception:
+                    logger.exception("annual report %s for %s failed", year, agency.code)
+                    failed += 1
+                    continue
+            notify_report_ready(report)
     return {"created": created, "existing": existing, "failed": failed}
 
 

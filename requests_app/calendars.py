@@ -129,6 +129,10 @@ def _statutory_holidays(year: int) -> tuple[tuple[dt.date, str], ...]:
     return tuple(sorted((day, str(name)) for day, name in found.items() if day.year == year))
 
 
+# The ``source`` of a year loaded from the holidays library, as the calendar page shows it.
+LIBRARY_SOURCE = "内置节假日数据"
+
+
 def library_schedule(year: int) -> tuple[dict, set] | None:
     """(holidays {date: name}, make-up working days) for ``year`` from the ``holidays`` library,
     or ``None`` when the library does not know that year's announced schedule."""

@@ -145,6 +145,10 @@ class EventKind(models.TextChoices):
     COMPLAINT_HANDLED = "complaint_handled", _("投诉举报处理")
     LETTER_ISSUED = "letter_issued", _("制作文书")
     LETTER_SERVED = "letter_served", _("送达文书")
+    # The applicant's messages to the office and the office's answers (services/applicant.py).
+    QUESTION_ASKED = "question_asked", _("申请人留言")
+    QUESTION_ANSWERED = "question_answered", _("答复留言")
+    ATTACHMENT_ADDED = "attachment_added", _("上传申请材料")
     # Records and their review (services/records.py).
     RECORD_ADDED = "record_added", _("添加文件")
     RECORD_REMOVED = "record_removed", _("删除文件")

@@ -6,6 +6,21 @@ plain data (:class:`ClockEvent`), a :class:`~requests_app.deadlines.WorkCalendar
 facts of a concluded case, the dated actions the sweep must take and an explanation a
 caseworker can defend. ``requests_app.services.clock`` stores the result on the case.
 
+It is four steps, each a function below, composed by ``compute_clock`` and nothing else:
+
+1. the replay (:func:`replay_history`): the events in order -> :class:`CaseFacts`, what the
+   history established (the anchor R, R′ or the reopening; the 补正; the consultations; the
+   fee notices; the extension; the Art 35 date);
+2. the dates (:func:`due_dates`, with :func:`reply_deadline` and :func:`excluded_time`, then
+   :func:`provisional_marks`): the facts -> every deadline on the working-day calendar;
+3. the actions (:func:`timeliness_of`, :func:`sweep_actions`): with the case's state, the
+   on-time facts of a concluded case and the dated actions of the sweep;
+4. the explanation (:func:`explanation_of`): all of it as the JSON the case page shows as
+   期限计算说明.
+
+A :class:`DayCount` carries the calendar and the counting rule through the steps and collects
+the years they touched that the calendar does not know.
+
 The rules, by article of 《政府信息公开条例》 (2019):
 
 - Art 33 ¶2: reply within 20 working days of R (the day R itself not counted unless
@@ -36,7 +51,9 @@ from requests_app.choices import (
     CONCLUDED_STATES,
     OPEN_STATES,
     REPLY_RUNNING_STATES,
+    ConsulteeKind,
     EventKind,
+    Timeliness,
 )
 from requests_app.choices import CaseState as S
 from requests_app.deadlines import ONE_DAY, WorkCalendar
@@ -106,7 +123,7 @@ RULE_SETS: tuple[RuleSet, ...] = (
         max_extension_days=15,
         supplement_notice_days=None,
         supplement_restarts_clock=False,
-        excluded_consultee_kinds=frozenset({"third_party"}),
+        excluded_consultee_kinds=frozenset({ConsulteeKind.THIRD_PARTY.value}),
         consultation_days=15,
         fee_days=20,
         articles={
@@ -124,7 +141,9 @@ RULE_SETS: tuple[RuleSet, ...] = (
         max_extension_days=20,
         supplement_notice_days=7,
         supplement_restarts_clock=True,
-        excluded_consultee_kinds=frozenset({"third_party", "agency"}),
+        excluded_consultee_kinds=frozenset(
+            {ConsulteeKind.THIRD_PARTY.value, ConsulteeKind.AGENCY.value}
+        ),
         consultation_days=15,
         fee_days=20,
         articles={
@@ -273,6 +292,510 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# --- the working-day arithmetic of one computation ------------------------------------------
+class DayCount:
+    """The calendar and the counting rule of one computation, and the years it touched that
+    the calendar does not know (every date added here is checked, so that none is a guess)."""
+
+    __slots__ = ("calendar", "count_receipt_day", "missing")
+
+    def __init__(self, calendar: WorkCalendar, *, count_receipt_day: bool):
+        self.calendar = calendar
+        self.count_receipt_day = count_receipt_day
+        self.missing: set[int] = set()
+
+    def add(self, start: dt.date, n: int) -> dt.date:
+        """``start`` plus n working days, the years of the span noted if unknown."""
+        result = self.calendar.add_working_days(start, n)
+        self.missing.update(self.calendar.missing_years(start, result))
+        return result
+
+    def note_span(self, start: dt.date, end: dt.date) -> None:
+        """A date the clock uses without computing it: its span's unknown years still count."""
+        self.missing.update(self.calendar.missing_years(start, end))
+
+    def counting_start(self, day: dt.date) -> dt.date:
+        # 期间开始之日不计算在内, unless the setting counts the day itself.
+        return day - ONE_DAY if self.count_receipt_day else day
+
+
+# --- 1. the replay: the history -> the facts of the case ------------------------------------
+@dataclass(slots=True)
+class Consultation:
+    """A consultation of a third party or another agency (Arts 32, 34) and its 15 days."""
+
+    kind: str  # the consultee's kind: third_party or agency
+    consultee: str
+    sent: dt.date
+    due: dt.date
+    closed: dt.date | None = None
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of its time: the answer, or the deadline if unanswered or later."""
+        return min(self.closed, self.due) if self.closed else self.due
+
+
+@dataclass(slots=True)
+class FeeNotice:
+    """A fee notice (Art 42) and its 20 days to pay."""
+
+    served: dt.date
+    due: dt.date
+    paid: dt.date | None = None
+    waived: bool = False
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the pause: the payment, or the deadline while unpaid."""
+        return self.paid or self.due
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """The one extension of the reply period (Art 33 ¶2), capped at the statutory maximum."""
+
+    requested_days: int
+    days: int
+    approver: str
+    on: dt.date
+
+
+@dataclass(slots=True)
+class CaseFacts:
+    """What the history established, from which every date follows."""
+
+    received_on: dt.date  # R
+    rule_set: RuleSet
+    anchor: dt.date  # the day the current reply period runs from: R, R′ or the reopening
+    anchor_kind: str  # received, supplement_received or reopened
+    restarted_on: dt.date | None = None  # R′
+    supplement_requested_on: dt.date | None = None
+    supplement_period: int | None = None
+    supplement_open: bool = False  # the 补正 notice is out and nothing has come back
+    consultations: list[Consultation] = field(default_factory=list)
+    fees: list[FeeNotice] = field(default_factory=list)
+    extension: Extension | None = None
+    later_reply_by: dt.date | None = None  # Art 35
+
+
+def receipt_date(events: Iterable[ClockEvent]) -> dt.date | None:
+    """R as the history records it (the last receipt or registration, or an on-the-spot
+    reply), for a case whose receipt date is not stored."""
+    received_on = None
+    for event in events:
+        if event.kind in (KIND.CONFIRM_RECEIPT, KIND.REGISTER):
+            received_on = event.date("received_on")
+        elif event.kind == KIND.REPLY_ON_SPOT:
+            received_on = event.date("on")
+    return received_on
+
+
+def replay_history(
+    received_on: dt.date, events: Iterable[ClockEvent], rules: ClockRules, days: DayCount
+) -> CaseFacts:
+    """Play the events in order and return the facts they leave: the anchor of the reply
+    period, the 补正, the consultations, the fee notices, the extension, the Art 35 date."""
+    rs = rule_set_for(received_on)
+    facts = CaseFacts(
+        received_on=received_on, rule_set=rs, anchor=received_on, anchor_kind="received"
+    )
+    for event in events:
+        kind = event.kind
+        if kind == KIND.REQUEST_SUPPLEMENT:
+            facts.supplement_requested_on = event.date("served_on")
+            facts.supplement_period = int(
+                event.data.get("period_days") or rules.supplement_period_days
+            )
+            facts.supplement_open = True
+        elif kind == KIND.RECEIVE_SUPPLEMENT:
+            facts.restarted_on = event.date("received_on")
+            facts.supplement_open = False
+            if rs.supplement_restarts_clock:
+                # 条例 Art 30: the clock restarts from R′; what was excluded before is spent.
+                facts.anchor, facts.anchor_kind = facts.restarted_on, "supplement_received"
+                facts.consultations = [c for c in facts.consultations if c.closed is None]
+                facts.fees = [f for f in facts.fees if f.paid is None]
+        elif kind == KIND.START_CONSULTATION:
+            sent = event.date("sent_on")
+            facts.consultations.append(
+                Consultation(
+                    kind=event.data.get("consultee_kind") or ConsulteeKind.THIRD_PARTY.value,
+                    consultee=event.data.get("consultee", ""),
+                    sent=sent,
+                    due=days.add(sent, rs.consultation_days),
+                )
+            )
+        elif kind == KIND.CLOSE_CONSULTATION:
+            for consultation in reversed(facts.consultations):
+                if consultation.closed is None:
+                    consultation.closed = event.date("closed_on")
+                    break
+        elif kind == KIND.EXTEND and facts.extension is None:
+            requested = int(event.data.get("days") or rs.max_extension_days)
+            facts.extension = Extension(
+                requested_days=requested,
+                days=max(0, min(requested, rs.max_extension_days)),
+                approver=event.data.get("approver", ""),
+                on=event.on,
+            )
+        elif kind == KIND.SET_LATER_REPLY_DATE:
+            facts.later_reply_by = event.date("reply_by")
+        elif kind == KIND.ISSUE_FEE_NOTICE:
+            served = event.date("served_on")
+            facts.fees.append(FeeNotice(served=served, due=days.add(served, rs.fee_days)))
+        elif kind == KIND.RECORD_FEE_PAYMENT:
+            for fee in reversed(facts.fees):
+                if fee.paid is None:
+                    fee.paid = event.date("paid_on")
+                    fee.waived = bool(event.data.get("waived"))
+                    break
+        elif kind == KIND.REOPEN:
+            # A review or court sent the case back: a new reply period from the reopening.
+            facts.anchor, facts.anchor_kind = event.date("reopened_on"), "reopened"
+            facts.consultations, facts.fees = [], []
+            facts.extension, facts.later_reply_by = None, None
+            facts.supplement_open = False
+    return facts
+
+
+# --- 2. the dates: the facts -> the deadlines on the working-day calendar -------------------
+@dataclass(frozen=True, slots=True)
+class ReplyDeadline:
+    """The reply deadline (Art 33) and how it was counted."""
+
+    excluded: tuple[dict[str, Any], ...]  # each interval that was or could be excluded
+    excluded_working_days: int  # the working days excluded (a day counted once)
+    extension_days: int
+    working_days_total: int  # statutory + excluded + extension
+    is_stopped: bool  # the 补正 period is running: no reply deadline until R′
+    computed_on: dt.date | None  # the counted date
+    due_on: dt.date | None  # the deadline: the counted date, or the Art 35 date
+
+
+@dataclass(frozen=True, slots=True)
+class DueDates:
+    """Every due date of the case (the ``DUE_FIELDS`` columns)."""
+
+    reply: ReplyDeadline
+    supplement_notice_due_on: dt.date | None
+    supplement_due_on: dt.date | None
+    fee_due_on: dt.date | None
+    consultation_due_on: dt.date | None
+
+
+def excluded_time(
+    facts: CaseFacts, rules: ClockRules, calendar: WorkCalendar
+) -> tuple[list[dict[str, Any]], set[dt.date]]:
+    """The intervals the reply clock does not count (Art 33 ¶3: consultations of the kinds
+    the regulation excludes; Art 42: outstanding fees, by setting), as explained entries, and
+    the union of their working days after the anchor."""
+    rs, anchor = facts.rule_set, facts.anchor
+    excluded_days: set[dt.date] = set()
+    excluded: list[dict[str, Any]] = []
+    for c in facts.consultations:
+        end = c.end
+        counted = c.kind in rs.excluded_consultee_kinds
+        spent = {d for d in calendar.working_days_in(c.sent, end) if d > anchor}
+        if counted:
+            excluded_days |= spent
+        excluded.append(
+            {
+                "kind": "consultation",
+                "consultee_kind": c.kind,
+                "consultee": c.consultee,
+                "from": c.sent.isoformat(),
+                "to": end.isoformat(),
+                "working_days": len(spent) if counted else 0,
+                "provisional": c.closed is None,
+                "article": rs.articles["consultation"],
+            }
+        )
+    if rules.pause_for_fee:
+        for f in facts.fees:
+            end = f.end
+            spent = {d for d in calendar.working_days_in(f.served, end) if d > anchor}
+            excluded_days |= spent
+            excluded.append(
+                {
+                    "kind": "fee",
+                    "from": f.served.isoformat(),
+                    "to": end.isoformat(),
+                    "working_days": len(spent),
+                    "provisional": f.paid is None,
+                    "article": rs.articles["fee"],
+                }
+            )
+    return excluded, excluded_days
+
+
+def reply_deadline(facts: CaseFacts, rules: ClockRules, days: DayCount) -> ReplyDeadline:
+    """Art 33 ¶2: the statutory days from the anchor, plus the excluded working days, plus
+    the extension; none while the 补正 period runs (Art 30); the Art 35 date replaces it."""
+    rs = facts.rule_set
+    excluded, excluded_days = excluded_time(facts, rules, days.calendar)
+    extension_days = facts.extension.days if facts.extension else 0
+    working_days_total = rs.reply_days + len(excluded_days) + extension_days
+    is_stopped = facts.supplement_open and rs.supplement_restarts_clock
+    computed_on: dt.date | None = None
+    due_on: dt.date | None = None
+    if not is_stopped:
+        computed_on = days.add(days.counting_start(facts.anchor), working_days_total)
+        due_on = computed_on
+        if facts.later_reply_by is not None:
+            # 条例 Art 35: the date the agency fixed and told the applicant.
+            due_on = facts.later_reply_by
+            days.note_span(facts.anchor, facts.later_reply_by)
+    return ReplyDeadline(
+        excluded=tuple(excluded),
+        excluded_working_days=len(excluded_days),
+        extension_days=extension_days,
+        working_days_total=working_days_total,
+        is_stopped=is_stopped,
+        computed_on=computed_on,
+        due_on=due_on,
+    )
+
+
+def due_dates(facts: CaseFacts, rules: ClockRules, days: DayCount) -> DueDates:
+    """The reply deadline and the others: the 补正 notice (Art 30, 7 days from R), the
+    applicant's 补正 period, the last fee notice's and the last consultation's deadlines."""
+    rs = facts.rule_set
+    # The reply deadline first: a strict calendar then reports the same unknown year as ever.
+    reply = reply_deadline(facts, rules, days)
+    supplement_notice_due = None
+    if rs.supplement_notice_days is not None:
+        supplement_notice_due = days.add(
+            days.counting_start(facts.received_on), rs.supplement_notice_days
+        )
+    supplement_due = None
+    if facts.supplement_requested_on:
+        supplement_due = days.add(facts.supplement_requested_on, facts.supplement_period)
+    return DueDates(
+        reply=reply,
+        supplement_notice_due_on=supplement_notice_due,
+        supplement_due_on=supplement_due,
+        fee_due_on=facts.fees[-1].due if facts.fees else None,
+        consultation_due_on=facts.consultations[-1].due if facts.consultations else None,
+    )
+
+
+def provisional_marks(
+    facts: CaseFacts, dates: DueDates, days: DayCount
+) -> dict[str, tuple[int, ...]]:
+    """Which due dates rest on a provisional year (statutory holidays only, no 调休 yet): the
+    due-date column -> the provisional years its computation crossed."""
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    reply = dates.reply
+    if reply.computed_on is not None and facts.later_reply_by is None:
+        # A date the agency fixed (Art 35) is not computed; a computed one depends on every
+        # working day from the anchor to it, excluded intervals included.
+        ends = [
+            reply.computed_on,
+            *(c.end for c in facts.consultations),
+            *(f.end for f in facts.fees),
+        ]
+        spans["reply_due_on"] = (days.counting_start(facts.anchor), max(ends))
+    if dates.supplement_notice_due_on is not None:
+        spans["supplement_notice_due_on"] = (facts.received_on, dates.supplement_notice_due_on)
+    if dates.supplement_due_on is not None and facts.supplement_requested_on is not None:
+        spans["supplement_due_on"] = (facts.supplement_requested_on, dates.supplement_due_on)
+    if facts.fees:
+        spans["fee_due_on"] = (facts.fees[-1].served, dates.fee_due_on)
+    if facts.consultations:
+        spans["consultation_due_on"] = (facts.consultations[-1].sent, dates.consultation_due_on)
+    calendar = days.calendar
+    return {
+        name: tuple(years)
+        for name, (start, end) in spans.items()
+        if (years := calendar.provisional_in(start, end))
+    }
+
+
+# --- 3. the actions: the state and the dates -> on-time facts and what the sweep does -------
+def timeliness_of(
+    state: str, concluded_on: dt.date | None, dates: DueDates, days: DayCount
+) -> tuple[str, int]:
+    """The on-time facts of a concluded case: on_time, extended or late, and the working days
+    late (d with ``due < d <= concluded_on``); ("", 0) for a case not concluded."""
+    if state not in CONCLUDED_STATES or concluded_on is None:
+        return "", 0
+    reply_due = dates.reply.due_on
+    if reply_due is None or concluded_on <= reply_due:
+        on_time = Timeliness.EXTENDED if dates.reply.extension_days else Timeliness.ON_TIME
+        return on_time.value, 0
+    days.note_span(reply_due, concluded_on)
+    return Timeliness.LATE.value, days.calendar.count_working_days(reply_due, concluded_on)
+
+
+def sweep_actions(
+    state: str, facts: CaseFacts, dates: DueDates, rules: ClockRules, days: DayCount
+) -> tuple[Action, ...]:
+    """The dated actions the sweep takes for a case in this state: reminders before the reply
+    and 补正-notice deadlines, the escalation after the reply deadline, the closures after the
+    applicant's 补正 and fee periods, the note when a consultee's period ran out."""
+    actions: list[Action] = []
+    if state not in OPEN_STATES or state == S.SUBMITTED:
+        return ()
+
+    def reminders(deadline: str, due: dt.date) -> None:
+        for k in rules.reminder_days_before:
+            actions.append(Action(REMIND, deadline, due, days.add(due, -k), k))
+
+    reply_due = dates.reply.due_on
+    reply_running = state in REPLY_RUNNING_STATES or state == S.CONSULTING
+    if state == S.AWAITING_FEE and not rules.pause_for_fee:
+        reply_running = True
+    if reply_running and reply_due is not None:
+        reminders("reply_due_on", reply_due)
+        actions.append(Action(ESCALATE, "reply_due_on", reply_due, reply_due + ONE_DAY))
+    if (
+        state in (S.REGISTERED, S.PROCESSING)
+        and facts.supplement_requested_on is None
+        and dates.supplement_notice_due_on is not None
+    ):
+        reminders("supplement_notice_due_on", dates.supplement_notice_due_on)
+    supplement_due = dates.supplement_due_on
+    if state == S.AWAITING_SUPPLEMENT and supplement_due is not None:
+        actions.append(
+            Action(
+                CLOSE_NO_SUPPLEMENT, "supplement_due_on", supplement_due, supplement_due + ONE_DAY
+            )
+        )
+    fee_due = dates.fee_due_on
+    if state == S.AWAITING_FEE and fee_due is not None:
+        actions.append(Action(CLOSE_NO_FEE, "fee_due_on", fee_due, fee_due + ONE_DAY))
+    open_consultations = [c for c in facts.consultations if c.closed is None]
+    if state == S.CONSULTING and open_consultations:
+        due = open_consultations[-1].due
+        actions.append(Action(CONSULTATION_ENDED, "consultation_due_on", due, due + ONE_DAY))
+    actions.sort(key=lambda a: (a.on, a.kind, a.deadline))
+    return tuple(actions)
+
+
+# --- 4. the explanation: everything above, as the case page's 期限计算说明 reads it ----------
+def explanation_of(
+    *,
+    facts: CaseFacts,
+    dates: DueDates,
+    rules: ClockRules,
+    days: DayCount,
+    channel: str,
+    concluded_on: dt.date | None,
+    timeliness: str,
+    working_days_late: int,
+    actions: Sequence[Action],
+    provisional: Mapping[str, tuple[int, ...]],
+) -> dict[str, Any]:
+    """The explanation stored in ``Case.clock`` (JSON): the rule set, R and R′, the anchor,
+    each excluded interval, the extension, the totals, every deadline with its article, the
+    on-time facts, the actions, the missing and the provisional years."""
+    rs, reply, extension = facts.rule_set, dates.reply, facts.extension
+    fees, consultations = facts.fees, facts.consultations
+    return {
+        "rule_set": {
+            "code": rs.code,
+            "name": rs.name,
+            "reply_days": rs.reply_days,
+            "max_extension_days": rs.max_extension_days,
+        },
+        "channel": channel,
+        "received_on": facts.received_on.isoformat(),
+        "restarted_on": _iso(facts.restarted_on),
+        "count_receipt_day": rules.count_receipt_day,
+        "reply": {
+            "anchor": facts.anchor.isoformat(),
+            "anchor_kind": facts.anchor_kind,
+            "statutory_days": rs.reply_days,
+            "excluded": list(reply.excluded),
+            "excluded_working_days": reply.excluded_working_days,
+            "extension": (
+                {
+                    "days": extension.days,
+                    "requested_days": extension.requested_days,
+                    "approver": extension.approver,
+                    "on": extension.on.isoformat(),
+                    "granted_after_due": (
+                        reply.computed_on is not None
+                        and extension.on
+                        > days.calendar.add_working_days(
+                            days.counting_start(facts.anchor),
+                            reply.working_days_total - reply.extension_days,
+                        )
+                    ),
+                }
+                if extension
+                else None
+            ),
+            "working_days_total": reply.working_days_total,
+            "computed_due_on": _iso(reply.computed_on),
+            "later_reply_date": _iso(facts.later_reply_by),
+            "due_on": _iso(reply.due_on),
+            "stopped": S.AWAITING_SUPPLEMENT.value if reply.is_stopped else None,
+            "article": rs.articles["reply"],
+        },
+        "supplement_notice": (
+            {
+                "from": facts.received_on.isoformat(),
+                "working_days": rs.supplement_notice_days,
+                "due_on": _iso(dates.supplement_notice_due_on),
+                "served_on": _iso(facts.supplement_requested_on),
+                "article": rs.articles["supplement_notice"],
+            }
+            if dates.supplement_notice_due_on
+            else None
+        ),
+        "supplement": (
+            {
+                "served_on": _iso(facts.supplement_requested_on),
+                "period_days": facts.supplement_period,
+                "due_on": _iso(dates.supplement_due_on),
+                "received_on": _iso(facts.restarted_on),
+                "restarts_clock": rs.supplement_restarts_clock,
+            }
+            if facts.supplement_requested_on
+            else None
+        ),
+        "fee": (
+            {
+                "served_on": fees[-1].served.isoformat(),
+                "working_days": rs.fee_days,
+                "due_on": _iso(dates.fee_due_on),
+                "paid_on": _iso(fees[-1].paid),
+                "pauses_reply_clock": rules.pause_for_fee,
+                "article": rs.articles["fee"],
+            }
+            if fees
+            else None
+        ),
+        "consultations": [
+            {
+                "consultee_kind": c.kind,
+                "consultee": c.consultee,
+                "sent_on": c.sent.isoformat(),
+                "working_days": rs.consultation_days,
+                "due_on": c.due.isoformat(),
+                "closed_on": _iso(c.closed),
+            }
+            for c in consultations
+        ],
+        "timeliness": (
+            {
+                "concluded_on": concluded_on.isoformat() if concluded_on else None,
+                "value": timeliness,
+                "working_days_late": working_days_late,
+            }
+            if timeliness
+            else None
+        ),
+        "actions": [a.as_dict() for a in actions],
+        "missing_years": sorted(days.missing),
+        "provisional_due": {name: list(years) for name, years in provisional.items()},
+        "provisional_years": sorted({y for years in provisional.values() for y in years}),
+    }
+
+
+# --- the one entry point ---------------------------------------------------------------------
 def compute_clock(
     *,
     received_on: dt.date | None,
@@ -292,348 +815,46 @@ def compute_clock(
     the bulk import needs after each step.
     """
     if received_on is None:
-        for event in events:
-            if event.kind in (KIND.CONFIRM_RECEIPT, KIND.REGISTER):
-                received_on = event.date("received_on")
-            elif event.kind == KIND.REPLY_ON_SPOT:
-                received_on = event.date("on")
+        received_on = receipt_date(events)
     if received_on is None:
         return CaseClock(
             explanation={"received_on": None, "note": "收到日期(R)尚未确定，期限未开始计算。"}
         )
-
-    rs = rule_set_for(received_on)
-    missing: set[int] = set()
-
-    def add(start: dt.date, n: int) -> dt.date:
-        result = calendar.add_working_days(start, n)
-        missing.update(calendar.missing_years(start, result))
-        return result
-
-    def counting_start(day: dt.date) -> dt.date:
-        # 期间开始之日不计算在内, unless the setting counts the day itself.
-        return day - ONE_DAY if rules.count_receipt_day else day
-
-    # --- replay the history ----------------------------------------------------------------
-    anchor, anchor_kind = received_on, "received"
-    restarted_on: dt.date | None = None
-    supplement_requested_on: dt.date | None = None
-    supplement_period: int | None = None
-    supplement_open = False
-    consultations: list[dict[str, Any]] = []
-    fees: list[dict[str, Any]] = []
-    extension: dict[str, Any] | None = None
-    later_reply_by: dt.date | None = None
-
-    for event in events:
-        if event.kind == KIND.REQUEST_SUPPLEMENT:
-            supplement_requested_on = event.date("served_on")
-            supplement_period = int(event.data.get("period_days") or rules.supplement_period_days)
-            supplement_open = True
-        elif event.kind == KIND.RECEIVE_SUPPLEMENT:
-            restarted_on = event.date("received_on")
-            supplement_open = False
-            if rs.supplement_restarts_clock:
-                # 条例 Art 30: the clock restarts from R′; what was excluded before is spent.
-                anchor, anchor_kind = restarted_on, "supplement_received"
-                consultations = [c for c in consultations if c["closed"] is None]
-                fees = [f for f in fees if f["paid"] is None]
-        elif event.kind == KIND.START_CONSULTATION:
-            sent = event.date("sent_on")
-            consultations.append(
-                {
-                    "kind": event.data.get("consultee_kind") or "third_party",
-                    "consultee": event.data.get("consultee", ""),
-                    "sent": sent,
-                    "due": add(sent, rs.consultation_days),
-                    "closed": None,
-                }
-            )
-        elif event.kind == KIND.CLOSE_CONSULTATION:
-            for consultation in reversed(consultations):
-                if consultation["closed"] is None:
-                    consultation["closed"] = event.date("closed_on")
-                    break
-        elif event.kind == KIND.EXTEND and extension is None:
-            requested = int(event.data.get("days") or rs.max_extension_days)
-            extension = {
-                "requested_days": requested,
-                "days": max(0, min(requested, rs.max_extension_days)),
-                "approver": event.data.get("approver", ""),
-                "on": event.on,
-            }
-        elif event.kind == KIND.SET_LATER_REPLY_DATE:
-            later_reply_by = event.date("reply_by")
-        elif event.kind == KIND.ISSUE_FEE_NOTICE:
-            served = event.date("served_on")
-            fees.append({"served": served, "due": add(served, rs.fee_days), "paid": None})
-        elif event.kind == KIND.RECORD_FEE_PAYMENT:
-            for fee in reversed(fees):
-                if fee["paid"] is None:
-                    fee["paid"] = event.date("paid_on")
-                    fee["waived"] = bool(event.data.get("waived"))
-                    break
-        elif event.kind == KIND.REOPEN:
-            # A review or court sent the case back: a new reply period from the reopening.
-            anchor, anchor_kind = event.date("reopened_on"), "reopened"
-            consultations, fees = [], []
-            extension, later_reply_by = None, None
-            supplement_open = False
-
-    # --- the reply deadline (Art 33) ------------------------------------------------------
-    excluded_days: set[dt.date] = set()
-    excluded: list[dict[str, Any]] = []
-    for c in consultations:
-        end = min(c["closed"], c["due"]) if c["closed"] else c["due"]
-        counted = c["kind"] in rs.excluded_consultee_kinds
-        days = {d for d in calendar.working_days_in(c["sent"], end) if d > anchor}
-        if counted:
-            excluded_days |= days
-        excluded.append(
-            {
-                "kind": "consultation",
-                "consultee_kind": c["kind"],
-                "consultee": c["consultee"],
-                "from": c["sent"].isoformat(),
-                "to": end.isoformat(),
-                "working_days": len(days) if counted else 0,
-                "provisional": c["closed"] is None,
-                "article": rs.articles["consultation"],
-            }
-        )
-    if rules.pause_for_fee:
-        for f in fees:
-            end = f["paid"] or f["due"]
-            days = {d for d in calendar.working_days_in(f["served"], end) if d > anchor}
-            excluded_days |= days
-            excluded.append(
-                {
-                    "kind": "fee",
-                    "from": f["served"].isoformat(),
-                    "to": end.isoformat(),
-                    "working_days": len(days),
-                    "provisional": f["paid"] is None,
-                    "article": rs.articles["fee"],
-                }
-            )
-
-    extension_days = extension["days"] if extension else 0
-    working_days_total = rs.reply_days + len(excluded_days) + extension_days
-    reply_stopped = supplement_open and rs.supplement_restarts_clock
-    computed_due: dt.date | None = None
-    reply_due: dt.date | None = None
-    if not reply_stopped:
-        computed_due = add(counting_start(anchor), working_days_total)
-        reply_due = computed_due
-        if later_reply_by is not None:
-            # 条例 Art 35: the date the agency fixed and told the applicant.
-            reply_due = later_reply_by
-            missing.update(calendar.missing_years(anchor, later_reply_by))
-
-    # --- the other deadlines -------------------------------------------------------------
-    supplement_notice_due = None
-    if rs.supplement_notice_days is not None:
-        supplement_notice_due = add(counting_start(received_on), rs.supplement_notice_days)
-    supplement_due = (
-        add(supplement_requested_on, supplement_period) if supplement_requested_on else None
-    )
-    fee_due = fees[-1]["due"] if fees else None
-    consultation_due = consultations[-1]["due"] if consultations else None
-
-    # --- which dates rest on a provisional year (statutory holidays only, no 调休 yet) -------
-    spans: dict[str, tuple[dt.date, dt.date]] = {}
-    if computed_due is not None and later_reply_by is None:
-        # A date the agency fixed (Art 35) is not computed; a computed one depends on every
-        # working day from the anchor to it, excluded intervals included.
-        ends = [
-            computed_due,
-            *(min(c["closed"], c["due"]) if c["closed"] else c["due"] for c in consultations),
-            *(f["paid"] or f["due"] for f in fees),
-        ]
-        spans["reply_due_on"] = (counting_start(anchor), max(ends))
-    if supplement_notice_due is not None:
-        spans["supplement_notice_due_on"] = (received_on, supplement_notice_due)
-    if supplement_due is not None and supplement_requested_on is not None:
-        spans["supplement_due_on"] = (supplement_requested_on, supplement_due)
-    if fees:
-        spans["fee_due_on"] = (fees[-1]["served"], fee_due)
-    if consultations:
-        spans["consultation_due_on"] = (consultations[-1]["sent"], consultation_due)
-    provisional = {
-        name: tuple(years)
-        for name, (start, end) in spans.items()
-        if (years := calendar.provisional_in(start, end))
+    days = DayCount(calendar, count_receipt_day=rules.count_receipt_day)
+    facts = replay_history(received_on, events, rules, days)
+    dates = due_dates(facts, rules, days)
+    provisional = provisional_marks(facts, dates, days)
+    due = {
+        "restarted_on": facts.restarted_on,
+        "reply_due_on": dates.reply.due_on,
+        "supplement_notice_due_on": dates.supplement_notice_due_on,
+        "supplement_due_on": dates.supplement_due_on,
+        "fee_due_on": dates.fee_due_on,
+        "consultation_due_on": dates.consultation_due_on,
     }
     if due_dates_only:
-        return CaseClock(
-            restarted_on=restarted_on,
-            reply_due_on=reply_due,
-            supplement_notice_due_on=supplement_notice_due,
-            supplement_due_on=supplement_due,
-            fee_due_on=fee_due,
-            consultation_due_on=consultation_due,
-            provisional=provisional,
-        )
+        return CaseClock(**due, provisional=provisional)
 
-    # --- on-time facts of a concluded case --------------------------------------------------
-    timeliness, working_days_late = "", 0
-    if state in CONCLUDED_STATES and concluded_on is not None:
-        if reply_due is None or concluded_on <= reply_due:
-            timeliness = "extended" if extension_days else "on_time"
-        else:
-            timeliness = "late"
-            working_days_late = calendar.count_working_days(reply_due, concluded_on)
-            missing.update(calendar.missing_years(reply_due, concluded_on))
-
-    # --- what the sweep must do ----------------------------------------------------------
-    actions: list[Action] = []
-
-    def reminders(deadline: str, due: dt.date) -> None:
-        for k in rules.reminder_days_before:
-            actions.append(Action(REMIND, deadline, due, add(due, -k), k))
-
-    if state in OPEN_STATES and state != S.SUBMITTED:
-        reply_running = state in REPLY_RUNNING_STATES or state == S.CONSULTING
-        if state == S.AWAITING_FEE and not rules.pause_for_fee:
-            reply_running = True
-        if reply_running and reply_due is not None:
-            reminders("reply_due_on", reply_due)
-            actions.append(Action(ESCALATE, "reply_due_on", reply_due, reply_due + ONE_DAY))
-        if (
-            state in (S.REGISTERED, S.PROCESSING)
-            and supplement_requested_on is None
-            and supplement_notice_due is not None
-        ):
-            reminders("supplement_notice_due_on", supplement_notice_due)
-        if state == S.AWAITING_SUPPLEMENT and supplement_due is not None:
-            actions.append(
-                Action(
-                    CLOSE_NO_SUPPLEMENT,
-                    "supplement_due_on",
-                    supplement_due,
-                    supplement_due + ONE_DAY,
-                )
-            )
-        if state == S.AWAITING_FEE and fee_due is not None:
-            actions.append(Action(CLOSE_NO_FEE, "fee_due_on", fee_due, fee_due + ONE_DAY))
-        open_consultations = [c for c in consultations if c["closed"] is None]
-        if state == S.CONSULTING and open_consultations:
-            due = open_consultations[-1]["due"]
-            actions.append(Action(CONSULTATION_ENDED, "consultation_due_on", due, due + ONE_DAY))
-    actions.sort(key=lambda a: (a.on, a.kind, a.deadline))
-
-    # --- the explanation ----------------------------------------------------------------
-    explanation: dict[str, Any] = {
-        "rule_set": {
-            "code": rs.code,
-            "name": rs.name,
-            "reply_days": rs.reply_days,
-            "max_extension_days": rs.max_extension_days,
-        },
-        "channel": channel,
-        "received_on": received_on.isoformat(),
-        "restarted_on": _iso(restarted_on),
-        "count_receipt_day": rules.count_receipt_day,
-        "reply": {
-            "anchor": anchor.isoformat(),
-            "anchor_kind": anchor_kind,
-            "statutory_days": rs.reply_days,
-            "excluded": excluded,
-            "excluded_working_days": len(excluded_days),
-            "extension": (
-                {
-                    "days": extension["days"],
-                    "requested_days": extension["requested_days"],
-                    "approver": extension["approver"],
-                    "on": extension["on"].isoformat(),
-                    "granted_after_due": (
-                        computed_due is not None
-                        and extension["on"]
-                        > calendar.add_working_days(
-                            counting_start(anchor), working_days_total - extension_days
-                        )
-                    ),
-                }
-                if extension
-                else None
-            ),
-            "working_days_total": working_days_total,
-            "computed_due_on": _iso(computed_due),
-            "later_reply_date": _iso(later_reply_by),
-            "due_on": _iso(reply_due),
-            "stopped": S.AWAITING_SUPPLEMENT.value if reply_stopped else None,
-            "article": rs.articles["reply"],
-        },
-        "supplement_notice": (
-            {
-                "from": received_on.isoformat(),
-                "working_days": rs.supplement_notice_days,
-                "due_on": _iso(supplement_notice_due),
-                "served_on": _iso(supplement_requested_on),
-                "article": rs.articles["supplement_notice"],
-            }
-            if supplement_notice_due
-            else None
-        ),
-        "supplement": (
-            {
-                "served_on": _iso(supplement_requested_on),
-                "period_days": supplement_period,
-                "due_on": _iso(supplement_due),
-                "received_on": _iso(restarted_on),
-                "restarts_clock": rs.supplement_restarts_clock,
-            }
-            if supplement_requested_on
-            else None
-        ),
-        "fee": (
-            {
-                "served_on": fees[-1]["served"].isoformat(),
-                "working_days": rs.fee_days,
-                "due_on": _iso(fee_due),
-                "paid_on": _iso(fees[-1]["paid"]),
-                "pauses_reply_clock": rules.pause_for_fee,
-                "article": rs.articles["fee"],
-            }
-            if fees
-            else None
-        ),
-        "consultations": [
-            {
-                "consultee_kind": c["kind"],
-                "consultee": c["consultee"],
-                "sent_on": c["sent"].isoformat(),
-                "working_days": rs.consultation_days,
-                "due_on": c["due"].isoformat(),
-                "closed_on": _iso(c["closed"]),
-            }
-            for c in consultations
-        ],
-        "timeliness": (
-            {
-                "concluded_on": concluded_on.isoformat() if concluded_on else None,
-                "value": timeliness,
-                "working_days_late": working_days_late,
-            }
-            if timeliness
-            else None
-        ),
-        "actions": [a.as_dict() for a in actions],
-        "missing_years": sorted(missing),
-        "provisional_due": {name: list(years) for name, years in provisional.items()},
-        "provisional_years": sorted({y for years in provisional.values() for y in years}),
-    }
-    return CaseClock(
-        restarted_on=restarted_on,
-        reply_due_on=reply_due,
-        supplement_notice_due_on=supplement_notice_due,
-        supplement_due_on=supplement_due,
-        fee_due_on=fee_due,
-        consultation_due_on=consultation_due,
+    timeliness, working_days_late = timeliness_of(state, concluded_on, dates, days)
+    actions = sweep_actions(state, facts, dates, rules, days)
+    explanation = explanation_of(
+        facts=facts,
+        dates=dates,
+        rules=rules,
+        days=days,
+        channel=channel,
+        concluded_on=concluded_on,
         timeliness=timeliness,
         working_days_late=working_days_late,
-        actions=tuple(actions),
-        missing_years=tuple(sorted(missing)),
+        actions=actions,
+        provisional=provisional,
+    )
+    return CaseClock(
+        **due,
+        timeliness=timeliness,
+        working_days_late=working_days_late,
+        actions=actions,
+        missing_years=tuple(sorted(days.missing)),
         explanation=explanation,
         provisional=provisional,
     )

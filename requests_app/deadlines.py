@@ -61,9 +61,6 @@ class WorkCalendar:
             raise ValueError(f"dates both holiday and working day: {sorted(overlap)}")
 
     # --- single days -------------------------------------------------------------------------
-    def is_known(self, day: dt.date) -> bool:
-        return day.year in self.known_years
-
     def is_working_day(self, day: dt.date) -> bool:
         """A weekday that is not a holiday, or a declared make-up working day."""
         if self.strict and day.year not in self.known_years:
@@ -150,19 +147,3 @@ class WorkCalendar:
             strict=self.strict,
             provisional_years=self.provisional_years | frozenset(provisional_years),
         )
-
-
-def add_working_days(calendar: WorkCalendar, start: dt.date, n: int) -> dt.date:
-    return calendar.add_working_days(start, n)
-
-
-def count_working_days(calendar: WorkCalendar, start: dt.date, end: dt.date) -> int:
-    return calendar.count_working_days(start, end)
-
-
-def next_working_day(calendar: WorkCalendar, day: dt.date) -> dt.date:
-    return calendar.next_working_day(day)
-
-
-def is_working_day(calendar: WorkCalendar, day: dt.date) -> bool:
-    return calendar.is_working_day(day)

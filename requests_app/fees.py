@@ -153,3 +153,24 @@ def fee_by_pages(pages: int) -> FeeComputation:
         lines.append(FeeLine(first, upto, units, rate, rate * units))
     amount = sum((line.subtotal for line in lines), Decimal("0"))
     return FeeComputation(BY_PAGES, pages, 0, tuple(lines), amount.quantize(Decimal("0.01")))
+
+
+def fee_rules_text() -> list[str]:
+    """The national fee standard in plain words, from the constants above (the public guide
+    shows it when an agency has written no fee rules of its own)."""
+    pages = "；".join(
+        f"第{first}页以上每页{rate}元"
+        if last is None
+        else (f"{last}页以内免费" if rate == 0 else f"第{first}–{last}页每页{rate}元")
+        for first, last, rate in PAGE_BANDS
+    )
+    return [
+        "一般情况下不收费。申请人申请公开政府信息的数量、频次明显超过合理范围的，"
+        f"可以收取信息处理费（{BASIS}）。",
+        f"按件计收：同一申请人一个自然月内累计申请{FREE_ITEMS}件以内免费；"
+        f"第{FREE_ITEMS + 1}–{FIRST_BAND_LAST_ITEM}件每件{FIRST_BAND_RATE}元；"
+        f"第{FIRST_BAND_LAST_ITEM + 1}件起每{BAND_SIZE}件为一档，每档每件增加{BAND_STEP}元。",
+        f"按量计收：同一申请{pages}。",
+        "需要收费的，本机关将发出收费通知；申请人自收到通知之日起20个工作日内缴纳，"
+        "逾期未缴纳的，本机关不再处理该申请。",
+    ]

@@ -71,6 +71,7 @@ LINKED_ACTION_ROLES: dict[str, set[str]] = {
     ),
     "letter_issued": _OFFICE,
     "letter_served": _OFFICE,
+    "question_answered": _OFFICE,
     # Records and their review (services/records.py): the handling roles work on them; the
     # office head publishes a release to the reading room.
     **dict.fromkeys(

@@ -222,6 +222,11 @@ def review_legal_basis(summary: ReviewSummary, outcome: str) -> str:
             dict.fromkeys(str(WithholdBasis(b).label).split(" ")[0] for b in summary.bases)
         )
         return f"{base}；不予公开部分依据《政府信息公开条例》{articles}"
+    others = [b for b in summary.bases if b != outcome]
+    if outcome in WITHHELD_OUTCOMES and others:
+        # Everything withheld on several grounds: the reply names each of them.
+        labels = "、".join(str(WithholdBasis(b).label) for b in others)
+        return f"{base}；另依据《政府信息公开条例》{labels}"
     return base
 
 

@@ -12,7 +12,16 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from requests_app.choices import OPEN_STATES, Role
-from requests_app.models import Agency, Case, CaseEvent, Caseworker, Publication, RecordsTask
+from requests_app.models import (
+    Agency,
+    Case,
+    CaseEvent,
+    Caseworker,
+    Publication,
+    Record,
+    RecordsTask,
+    Release,
+)
 from requests_app.permissions import agencies_visible, caseworker_of, visible_cases_filter
 from requests_app.services.errors import CaseNotFound
 from requests_app.similarity import bigrams, jaccard
@@ -100,6 +109,20 @@ def case_get_public(*, tracking_number: str) -> Case | None:
     )
 
 
+def case_get_for_applicant(*, tracking_number: str, access_code: str) -> Case | None:
+    """The case whose tracking number and access code both match, else ``None`` — the same
+    answer, after the same work, for an unknown number and a wrong code (no timing
+    difference). The public API and the applicant's pages look cases up here; each edge
+    counts the failures against its client's ``tracking_failure`` throttle."""
+    from requests_app.services.intake import access_code_matches, hash_access_code
+
+    case = case_get_public(tracking_number=tracking_number)
+    if case is None:
+        hash_access_code(access_code)  # the same work as a real check
+        return None
+    return case if access_code_matches(case, access_code) else None
+
+
 AGENCY_CACHE_SECONDS = 30.0
 AGENCY_CACHE_SIZE = 10_000
 _agency_rows: dict[str, tuple[float, tuple]] = {}
@@ -158,6 +181,27 @@ def cases_on_provisional_years() -> QuerySet[Case]:
     return Case.objects.filter(
         state__in=sorted(OPEN_STATES), clock__has_key="provisional_years"
     ).exclude(clock__provisional_years=[])
+
+
+# --- records (a case the caller already got from case_get / case_visible) -----------------------
+def record_list(*, case: Case) -> QuerySet[Record]:
+    """The case's records, oldest first."""
+    return Record.objects.filter(case=case).select_related("uploaded_by").order_by("pk")
+
+
+def release_list(*, case: Case) -> QuerySet[Release]:
+    """The case's release copies, newest version first, with their files."""
+    return Release.objects.filter(case=case).prefetch_related("files").order_by("-sequence")
+
+
+def publication_list(*, case: Case) -> QuerySet[Publication]:
+    """The case's publications in the reading room (withdrawn ones too), newest first."""
+    return (
+        Publication.objects.filter(case=case)
+        .select_related("agency", "release")
+        .prefetch_related("release__files")
+        .order_by("-published_at", "-pk")
+    )
 
 
 # --- the reading room ---------------------------------------------------------------------------

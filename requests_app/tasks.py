@@ -16,6 +16,7 @@ from requests_app.services.enqueue import (
     DEADLINES_PROCESS_BATCH_TASK,
     DEADLINES_SWEEP_TASK,
     NOTIFICATIONS_SEND_TASK,
+    SMS_SEND_TASK,
 )
 
 
@@ -26,11 +27,27 @@ def notifications_send_task(limit: int = 500) -> int:
     return notifications_send(limit=limit)
 
 
+@shared_task(name=SMS_SEND_TASK, bind=True, acks_late=True, max_retries=None)
+def sms_send_task(self, notification_id: int) -> str:
+    """Send one text message (by the row's id: no phone or text in the broker). A temporary
+    failure is retried after 1, 2, 4 … minutes (at most 30); the service stops at
+    ``SMS_MAX_ATTEMPTS`` and marks the row failed."""
+    from requests_app.services.notifications import sms_send
+    from requests_app.sms import SmsTemporaryError
+
+    try:
+        return sms_send(notification_id=notification_id)
+    except SmsTemporaryError as error:
+        raise self.retry(exc=error, countdown=min(60 * 2**self.request.retries, 1800)) from error
+
+
 @shared_task(name=DEADLINES_SWEEP_TASK, acks_late=True)
 def deadlines_sweep_task() -> dict:
     """Dispatch the deadline actions due today to the workers (one message per chunk of case
-    ids), chase the reviews', lawsuits' and 交办 deadlines, complete the 重复申请 checks the submissions left pending, then queue the sending of
-    the e-mail left unsent (e.g. while the broker was down)."""
+    ids), chase the reviews', lawsuits' and 交办 deadlines, complete the 重复申请 checks the
+    submissions left pending, then queue the sending of the e-mail and text messages left unsent
+    (e.g. while the broker was down)."""
+    from requests_app.services.notifications import sms_send_pending
     from requests_app.services.proceedings_sweep import proceedings_sweep
     from requests_app.services.records_tasks import records_tasks_sweep
     from requests_app.services.repeats import repeat_checks_complete
@@ -40,6 +57,7 @@ def deadlines_sweep_task() -> dict:
     result["proceedings"] = proceedings_sweep()
     result["records_tasks"] = records_tasks_sweep()
     result["repeat_checks"] = repeat_checks_complete()
+    result["sms_queued"] = sms_send_pending()
     notifications_send_task.apply_async()
     return result
 

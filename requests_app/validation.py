@@ -83,6 +83,14 @@ def phone_number(value: str) -> str:
     return value
 
 
+def is_mobile_number(value: str) -> bool:
+    """A mainland mobile number (text messages go only to these)."""
+    try:
+        return bool(_MOBILE_RE.match(phone_number(value)))
+    except ValueError:
+        return False
+
+
 def postal_code(value: str) -> str:
     value = (value or "").strip()
     if value and not _POSTAL_RE.match(value):

@@ -4,8 +4,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python scripts/topology.py [--keep] [--redis-db 13] [--database ops_topology]
 
-Starts what docker/compose.yaml runs — gunicorn (config.wsgi, several sync workers), two
-Celery workers and one beat — with ``config.settings.production`` (plain http on loopback:
+Starts what docker/compose.yaml runs — the nginx proxy (Debian's nginx with the same
+docker/nginx/ configuration, plain http), gunicorn behind it (config.wsgi, several sync
+workers, on loopback only), two Celery workers and one beat — with ``config.settings.production``
+and ``NUM_PROXIES=1`` (plain http on loopback:
 DJANGO_SECURE_SSL_REDIRECT=0), against a database of its own on the PostgreSQL server of
 DATABASE_URL (dropped and created again) and a Redis database number of its own on the Redis
 server of REDIS_URL (flushed; only that number). E-mail goes to files. Then, over HTTP:
@@ -19,7 +21,12 @@ server of REDIS_URL (flushed; only that number). E-mail goes to files. Then, ove
  3. a counter application entered back-dated (``received_on`` / ``effective_at``) has its
     5-day reminder due today: beat schedules the sweep, a worker sends the reminder — exactly
     once, with two workers and beat firing every few seconds — and the case is replied to;
- 4. ``manage.py annual_report`` counts both cases.
+ 4. ``manage.py annual_report`` counts both cases;
+ 5. the proxy: a client forging X-Forwarded-For is still counted as itself, two clients are
+    counted apart, the proxy's own 413/414/431 answer JSON under /api/, a chunked body passes
+    through it (and straight to gunicorn gets 411), and no log line holds a searched phone.
+
+Every request of 1–4 goes through the proxy.
 
 Every process is stopped at the end (unless --keep); the exit status is 0 only when every step
 checked out. Each step prints one line.
@@ -29,18 +36,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client as httpclient
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.procs import (  # noqa: E402
+    Response,
     app_env,
     celery_beat,
     celery_worker,
@@ -50,6 +60,7 @@ from scripts.procs import (  # noqa: E402
     gunicorn,
     http,
     manage,
+    nginx_proxy,
     redis_flush,
     redis_url_with_db,
     stopping,
@@ -92,6 +103,36 @@ class Failed(Exception):
     pass
 
 
+def raw(method, url, body=None, *, headers=None, source="127.0.0.1", chunked=False):
+    """One request from the loopback address ``source`` (each one a client of its own), the
+    body as JSON (or bytes as given), sent chunked without a Content-Length if asked."""
+    parts = urllib.parse.urlsplit(url)
+    connection = httpclient.HTTPConnection(
+        parts.hostname, parts.port, timeout=30, source_address=(source, 0)
+    )
+    if isinstance(body, dict):
+        body = json.dumps(body).encode()
+    all_headers = {"Accept": "application/json", **(headers or {})}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        if chunked:
+            connection.putrequest(method, path)
+            for name, value in {**all_headers, "Transfer-Encoding": "chunked"}.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            connection.send(f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        else:
+            connection.request(method, path, body=body, headers=all_headers)
+        answer = connection.getresponse()
+        return Response(answer.status, dict(answer.getheaders()), answer.read())
+    except (ConnectionError, httpclient.HTTPException) as error:
+        return Response(0, {}, str(error).encode())
+    finally:
+        connection.close()
+
+
 def check(condition, message: str, detail=None) -> None:
     if not condition:
         raise Failed(f"{message}: {detail!r}" if detail is not None else message)
@@ -124,10 +165,16 @@ class Topology:
             SWEEP_INTERVAL_SECONDS=str(SWEEP_INTERVAL_SECONDS),
             DB_CONN_MAX_AGE="60",
             OPS_PASSWORD=PASSWORD,
+            NUM_PROXIES="1",  # nginx in front, as in compose
         )
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.direct = f"http://127.0.0.1:{self.port}"
         self.web = gunicorn(self.env, port=self.port, log_dir=self.logs, workers=args.workers)
+        self.proxy_port = free_port()
+        self.base = f"http://127.0.0.1:{self.proxy_port}"
+        self.proxy = nginx_proxy(
+            port=self.proxy_port, upstream=self.port, tmp=self.tmp / "nginx", log_dir=self.logs
+        )
         self.workers = [
             celery_worker(self.env, name=f"worker{n}", log_dir=self.logs, concurrency=2)
             for n in (1, 2)
@@ -174,29 +221,32 @@ class Topology:
         self.today = dt.date.fromisoformat(setup["today"])
         step(f"database {self.args.database} migrated, calendar loaded, caseworkers created")
 
-        with stopping(self.web, *self.workers, self.beat):
+        with stopping(self.proxy, self.web, *self.workers, self.beat):
             self.web.start()
+            self.proxy.start()
             for worker in self.workers:
                 worker.start()
             self.beat.start()
-            wait_http_ok(self.base, timeout=60)
+            wait_http_ok(self.direct, timeout=60)
+            wait_http_ok(self.base, timeout=30)
             for worker in self.workers:
                 worker.wait_for_log("ready", timeout=60)
             self.beat.wait_for_log("beat: Starting", timeout=60)
             step(
-                f"gunicorn ({self.args.workers} workers) on {self.base}, "
-                "2 Celery workers and beat are up"
+                f"nginx on {self.base} in front of gunicorn ({self.args.workers} workers) on "
+                f"{self.direct}, 2 Celery workers and beat are up"
             )
             online = self.public_submission()
             counter = self.due_reminder(setup["received_on"])
             self.report([online, counter])
+            self.through_the_proxy()
             if self.args.keep:
                 print(f"[topology] --keep: serving on {self.base}; Ctrl-C stops", flush=True)
                 while True:
                     time.sleep(3600)
-            for service in (self.web, *self.workers, self.beat):
+            for service in (self.proxy, self.web, *self.workers, self.beat):
                 check(service.alive(), f"{service.name} still running at the end")
-        for service in (self.web, *self.workers, self.beat):
+        for service in (self.proxy, self.web, *self.workers, self.beat):
             check(not service.alive(), f"{service.name} stopped")
         step("every process stopped")
         database_drop(self.server_url, self.args.database)
@@ -227,6 +277,7 @@ class Topology:
         check(again.status == 201 and again.json() == first.json(), "retry replays", again)
         check(again.headers.get("Idempotent-Replayed") == "true", "replay header", again.headers)
         number, code = first.json()["tracking_number"], first.json()["access_code"]
+        self.tracked = (number, code)
         rows = self.query("SELECT count(*) FROM requests_app_case WHERE tracking_number=%s", number)
         check(rows[0][0] == 1, "one case for two submissions", rows)
         step(f"submitted {number} through the public API; the retry replayed the first answer")
@@ -358,6 +409,74 @@ class Topology:
         step("the counter case is replied to")
         return pk
 
+    def through_the_proxy(self) -> None:
+        number, code = self.tracked
+        url = self.base + "/api/v1/applications/track/"
+        wrong = "23456789AB" if code != "23456789AB" else "3456789ABC"
+        # Client A (127.0.0.2) guesses with a fresh X-Forwarded-For each time: still one client.
+        for n in range(10):
+            answer = raw(
+                "POST",
+                url,
+                {"tracking_number": number, "access_code": wrong},
+                source="127.0.0.2",
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            )
+            check(answer.status == 404, f"wrong code {n + 1}", answer)
+        locked = raw(
+            "POST",
+            url,
+            {"tracking_number": number, "access_code": code},
+            source="127.0.0.2",
+            headers={"X-Forwarded-For": "198.51.100.99"},
+        )
+        check(locked.status == 429, "client A locked out, forged X-Forwarded-For or not", locked)
+        other = raw(
+            "POST", url, {"tracking_number": number, "access_code": code}, source="127.0.0.3"
+        )
+        check(other.status == 200, "client B counted apart", other)
+        step("through the proxy: a forged X-Forwarded-For is not believed; clients counted apart")
+
+        big = raw(
+            "POST", self.base + "/api/v1/applications/", b"{" + b" " * (1024 * 1024 + 10) + b"}"
+        )
+        long_uri = raw("GET", self.base + "/api/v1/agencies/?x=" + "a" * 9000)
+        big_header = raw("GET", self.base + "/api/v1/agencies/", headers={"X-Big": "b" * 9000})
+        for answer, status, code_ in (
+            (big, 413, "request_too_large"),
+            (long_uri, 414, "uri_too_long"),
+            (big_header, 431, "headers_too_large"),
+        ):
+            check(answer.status == status, f"proxy {status}", answer)
+            check(
+                answer.headers.get("Content-Type", "").startswith("application/json"),
+                "json",
+                answer,
+            )
+            check(
+                answer.json()["code"] == code_ and answer.json()["message"],
+                f"{status} body",
+                answer,
+            )
+        step("the proxy answers its own 413, 414 and 431 in JSON under /api/")
+
+        payload = json.dumps({"tracking_number": number, "access_code": code}).encode()
+        chunked = raw("POST", url, payload, source="127.0.0.3", chunked=True)
+        check(chunked.status == 200, "a chunked body through the proxy", chunked)
+        direct = raw("POST", self.direct + "/api/v1/applications/track/", payload, chunked=True)
+        check(direct.status == 411, "a chunked body straight to gunicorn", direct)
+        check(direct.json()["code"] == "length_required", "411 body", direct)
+        step("a chunked body passes the proxy with its length; straight to gunicorn it is a 411")
+
+        phone = "13800138000"
+        listing = self.staff("registrar", "GET", f"/api/v1/staff/cases/?q={phone}")
+        check(listing.status == 200, "a search by phone", listing)
+        logs = {path.name: path.read_text(errors="replace") for path in self.logs.iterdir()}
+        leaked = [name for name, text in logs.items() if phone in text or phone[3:] in text]
+        check(leaked == [], "no log holds the searched phone", leaked)
+        check("/api/v1/staff/cases/" in logs["nginx-access.log"], "the proxy logs requests")
+        step("a search by phone leaves no trace in the proxy's, gunicorn's or the workers' logs")
+
     def report(self, pks: list[int]) -> None:
         received = self.query("SELECT received_on FROM requests_app_case WHERE id = ANY(%s)", [pks])
         year = self.today.year
@@ -390,7 +509,7 @@ def main(argv=None) -> int:
         topology.run()
     except (Failed, TimeoutError, RuntimeError) as error:
         print(f"[topology] FAILED: {error}", flush=True)
-        for service in (topology.web, *topology.workers, topology.beat):
+        for service in (topology.proxy, topology.web, *topology.workers, topology.beat):
             print(f"--- {service.name} (last lines)\n{service.tail(25)}", flush=True)
         return 1
     except KeyboardInterrupt:

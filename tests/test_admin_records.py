@@ -132,3 +132,28 @@ def test_another_agency_gets_404_and_a_registrar_no_original(client, case, handl
     client.post(act(case, "decide", page.pk), {"p0-decision": "disclose"})
     page.refresh_from_db()
     assert page.decision == ""
+
+
+def test_the_approver_publishes_and_withdraws_in_the_admin(client, case, handler, approver):
+    from requests_app.models import Publication
+
+    record = rec.record_upload(
+        case=case, actor=handler, upload=SimpleUploadedFile("a.pdf", sample_pdf())
+    )
+    for page in record.pages.all():
+        rec.page_decide(page=page, actor=handler, decision=PageDecision.DISCLOSE)
+    release = rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    case = svc.case_approve(case=case, actor=approver)
+    case = svc.case_serve_reply(case=case, actor=handler)
+    client.force_login(approver)
+    page = client.get(reverse("admin:requests_app_case_records", args=[case.pk])).content.decode()
+    assert "转为主动公开" in page
+    client.post(
+        act(case, "publish", release.pk), {"title": "补偿情况", "summary": "已公开的补偿情况。"}
+    )
+    publication = Publication.objects.get(case=case)
+    assert publication.is_active and publication.title == "补偿情况"
+    client.post(act(case, "withdraw", publication.pk), {"reason": "发现遗漏的个人信息"})
+    publication.refresh_from_db()
+    assert not publication.is_active and publication.unpublish_reason == "发现遗漏的个人信息"

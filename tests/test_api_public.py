@@ -8,6 +8,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from requests_app.api.errors import field_label
 from requests_app.choices import CaseState
 from requests_app.models import Case, CaseEvent, EventKind, IdempotencyRecord, RepeatCheck
 from requests_app.services import cases as svc
@@ -247,7 +248,7 @@ def test_bad_input_is_a_400_naming_the_field(client, office, overrides, field, m
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid",
-        "message": f"提交的数据有误：{field}。",
+        "message": f"提交的数据有误：{field_label(field)}。",
         "message_en": f"Invalid input: {field}.",
         "fields": {field: [message]},
     }
@@ -675,7 +676,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after(client, office, monke
     def down(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("requests_app.api.public.case_get_public", down)
+    monkeypatch.setattr("requests_app.api.public.case_get_for_applicant", down)
     response = track(client, "GK20990101ZZZZZZ", "ABCDEFGHJK")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

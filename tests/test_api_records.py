@@ -359,3 +359,39 @@ def test_counter_intake_shows_similar_published(office, approver, handler):
     )
     assert answer.status_code == 201, answer.json()
     assert answer.json()["similar_published"] == []
+
+
+def test_the_lists_take_a_fixed_number_of_queries(working, handler):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case, _ = working
+    api = client_for(handler)
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(url).status_code == 200
+        return len(queries)
+
+    upload(api, case, sample_pdf(pages=1))
+    one = (count(base(case) + "records/"), count(base(case) + "releases/"))
+    for pages in (2, 3):
+        upload(api, case, sample_pdf(pages=pages))
+    assert (count(base(case) + "records/"), count(base(case) + "releases/")) == one
+
+
+def test_the_download_page_asks_for_the_code_in_a_form(submitted, client):
+    case, code = submitted
+    page = client.get(f"/release/?n={case.tracking_number}")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'value="{case.tracking_number}"' in html and 'method="post"' in html
+    assert "<script" not in html and "style=" not in html  # a strict CSP holds
+    wrong = client.post("/release/", {"tracking_number": case.tracking_number, "access_code": "X1"})
+    assert wrong.status_code == 404 and "查询码不正确" in wrong.content.decode()
+    unanswered = client.post(
+        "/release/", {"tracking_number": case.tracking_number, "access_code": code}
+    )
+    assert unanswered.status_code == 404
+    assert "该申请没有可下载的公开文本" in unanswered.content.decode()
+    assert client.post("/release/", {}).status_code == 400

@@ -107,3 +107,10 @@ def test_a_handler_reviews_a_record_in_the_browser(browser, live_server, tmp_pat
     assert "已完成“生成公开文本”" in admin.find(".messagelist .success").text
     assert Release.objects.filter(case=case).count() == 1
     assert "第十五条 个人隐私" in admin.find("#review-summary").text
+    admin.screenshot(shots / "e2e-records-page.png")
+    # The case's history says each step in Chinese.
+    admin.click_link("返回申请")
+    history = admin.find("#case-history").text
+    for label in ("添加文件", "采纳遮盖建议", "标注不予公开区域", "页面审查决定", "生成公开文本"):
+        assert label in history, label
+    assert "第十六条第二款 过程性信息" in history

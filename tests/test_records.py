@@ -499,3 +499,138 @@ def test_the_s3_setting_selects_the_s3_backend(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(base)
+
+
+@pytest.mark.slow
+def test_a_large_upload_is_streamed_not_read_whole(case, handler, tmp_path):
+    """A 40 MB PDF goes through the upload (spooled, hashed, typed, inspected, converted,
+    stored) with Python's own allocations staying far below its size: nothing reads it whole.
+    (tracemalloc sees Python objects, which is where a whole-file read would show.)"""
+    import hashlib
+    import os
+    import tracemalloc
+
+    import pikepdf
+    from django.core.files import File
+
+    big = tmp_path / "big.pdf"
+    pdf = pikepdf.open(io.BytesIO(sample_pdf(pages=1)))
+    # 40 MB of incompressible data in a stream the page does not show.
+    pdf.Root.Filler = pdf.make_stream(os.urandom(40 * 1024 * 1024))
+    pdf.save(big)
+    size = big.stat().st_size
+    assert size > 40 * 1024 * 1024
+    with big.open("rb") as handle:
+        tracemalloc.start()
+        try:
+            record = rec.record_upload(
+                case=case, actor=handler, upload=File(handle, name="big.pdf")
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert record.size == size
+    assert record.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB of Python allocations"
+
+
+def test_a_change_while_pending_approval_needs_a_new_release(case, handler, approver):
+    record = add_record(case, handler)
+    decide_all(record, handler)
+    first = rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(case=case, actor=handler, outcome=Outcome.DISCLOSED)
+    page = record.pages.get(index=1)
+    rec.page_decide(page=page, actor=handler, decision=PageDecision.IRRELEVANT)
+    case.refresh_from_db()
+    assert case.state == S.PENDING_APPROVAL  # not approved yet: nothing to send back
+    with refused("生成公开文本"):
+        svc.case_approve(case=case, actor=approver)
+    second = rec.release_build(case=case, actor=handler)
+    assert second.page_count == 1 and first.page_count == 2
+    case = svc.case_approve(case=case, actor=approver)
+    assert case.state == S.APPROVED
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.approved_at is None and second.approved_at is not None
+    [approved] = events(case, EventKind.APPROVE)
+    assert approved.data["release_id"] == second.pk
+
+
+def test_a_letter_whose_table_no_longer_matches_the_review_is_not_served(case, handler, approver):
+    from requests_app.services.letters import letter_serve
+
+    partial_review(case, handler)
+    rec.release_build(case=case, actor=handler)
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.PARTIALLY_DISCLOSED
+    )
+    case = svc.case_approve(case=case, actor=approver)
+    stale = letter_draft(case=case, actor=handler, kind="reply")
+    # The review changes after the letter was drafted: back for approval, rebuilt, approved.
+    page = RecordPage.objects.get(record__case=case, index=0)
+    rec.region_add(
+        page=page, actor=handler, rect=[72, 700, 300, 720], basis=WithholdBasis.COMMERCIAL_SECRET
+    )
+    rec.release_build(case=case, actor=handler)
+    case = svc.case_approve(case=case, actor=approver)
+    with refused("区分处理说明与当前审查结果不一致"):
+        letter_serve(
+            letter=stale, actor=handler, served_on=svc.local_date(stale.drafted_at), method="email"
+        )
+    fresh = letter_draft(case=case, actor=handler, kind="reply")
+    assert "第十五条 商业秘密" in {row["basis"] for row in fresh.content["withheld_table"]}
+    letter_serve(
+        letter=fresh, actor=handler, served_on=svc.local_date(fresh.drafted_at), method="email"
+    )
+    case.refresh_from_db()
+    assert case.state == S.REPLIED
+
+
+def test_everything_withheld_on_two_grounds_cites_both(case, handler):
+    record = add_record(case, handler)
+    first, second = record.pages.all()
+    rec.page_decide(page=first, actor=handler, decision=PageDecision.WITHHOLD, basis=PRIVACY)
+    rec.page_decide(page=second, actor=handler, decision=PageDecision.WITHHOLD, basis=PROCESS)
+    case = svc.case_submit_for_approval(
+        case=case, actor=handler, outcome=Outcome.WITHHELD_PERSONAL_PRIVACY
+    )
+    assert case.draft_legal_basis == (
+        "《政府信息公开条例》第十五条、第三十六条第（三）项；"
+        "另依据《政府信息公开条例》第十六条第二款 过程性信息"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_uploaded_twice_at_once_is_stored_once(office, handler, records_root):
+    """Two uploads of one file in one case at the same moment: the case's lock orders them,
+    the second is refused as a duplicate, one record and one event remain (PostgreSQL)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (set DATABASE_URL)")
+    case = case_in_state(S.PROCESSING, agency=office, actor=handler)
+    data = sample_pdf()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            add_record(case, handler, data)
+            outcomes.append("stored")
+        except DuplicateRecord:
+            outcomes.append("duplicate")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["duplicate", "stored"]
+    assert Record.objects.filter(case=case).count() == 1
+    assert len(events(case, EventKind.RECORD_ADDED)) == 1
+    assert len(stored_files(records_root)) == 2  # the original and its reviewable PDF

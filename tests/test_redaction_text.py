@@ -126,3 +126,11 @@ def test_scanned_page_with_ocr_layer_is_searched(tmp_path):
     assert (found.kind, found.text) == ("id_number", "11010519491231002X")
     [(x0, y0, x1, y1)] = found.rects
     assert boxes[0][1] - 3 <= y0 < y1 <= boxes[0][3] + 3
+
+
+def test_id_number_ending_in_x_is_not_also_a_card(tmp_path):
+    """Its first 17 digits pass Luhn; the X after them makes them part of the ID, not a card."""
+    assert luhn_valid("52040219520913152")
+    path = tmp_path / "id.pdf"
+    samples.text_pdf(path, [["身份证号：52040219520913152X  籍贯：贵州省安顺市"]])
+    assert kinds(suggest(str(path))) == [(0, "id_number", "52040219520913152X")]

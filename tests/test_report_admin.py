@@ -134,7 +134,10 @@ def test_buttons_follow_the_role(client, users, reports):
 
 TEXT = {
     "overview": "本年度依法办理政府信息公开申请。",
-    "proactive_figures": '{"规章": {"现行有效件数": 3}}',
+    # 二's figures, a field per cell: gov2021's first table, row 规章, column 现行有效件数; the
+    # fees of 行政事业性收费 in 万元.
+    "proactive_0_0_2": "3",
+    "proactive_3_0_0": "1.25",
     "proactive_text": "主动公开情况说明。",
     "problems_and_improvements": "存在的问题。",
     "other_matters": "无。",
@@ -151,9 +154,13 @@ def test_editing_the_text_per_role(client, users, reports):
     assert (report.overview, report.proactive_figures) == ("", {})
 
     client.force_login(users["handler"])
-    bad = client.post(page(report), {**TEXT, "proactive_figures": "[1, 2]"})
+    form = client.get(page(report)).content.decode()
+    assert "JSON 格式" not in form and "proactive_figures" not in form
+    assert "<caption>第二十条第（一）项</caption>" in form
+    assert '<input type="number" name="proactive_0_0_2"' in form
+    bad = client.post(page(report), {**TEXT, "proactive_0_0_2": "-1"})
     assert bad.status_code == 200
-    assert "请填写 JSON 对象" in bad.content.decode()
+    assert bad.context["form"].errors == {"proactive_0_0_2": ["确保该值大于或等于0。"]}
     report.refresh_from_db()
     assert report.overview == ""
 
@@ -161,7 +168,14 @@ def test_editing_the_text_per_role(client, users, reports):
     assert messages_of(response) == ["已保存报告文字部分。"]
     report.refresh_from_db()
     assert report.overview == TEXT["overview"]
-    assert report.proactive_figures == {"规章": {"现行有效件数": 3}}
+    assert report.proactive_figures == {
+        "规章": {"现行有效件数": 3},
+        "行政事业性收费": {"本年收费金额（单位：万元）": 1.25},
+    }
+    # The page shows them as the format's tables, not as JSON.
+    client.force_login(users["registrar"])
+    shown = client.get(page(report)).content.decode()
+    assert '<tr><th scope="row">规章</th><td>—</td><td>—</td><td>3</td></tr>' in shown
     assert str(report.fees_collected_yuan) == "12.50"
 
 

@@ -25,7 +25,7 @@ from requests_app.services import cases as svc
 from requests_app.services.intake import case_intake, case_submit
 from requests_app.services.proceedings import review_decide, review_file
 from tests.clock_calendars import load_official
-from tests.factories import application_fields
+from tests.factories import application_fields, record_search
 from tests.report_helpers import case_row, city_tree
 
 D = dt.date
@@ -405,6 +405,8 @@ def _at(day: str, hour: int = 10) -> dt.datetime:
 
 
 def _reply(case, day: str, outcome: str):
+    if outcome in svc.SEARCH_OUTCOMES:  # a reply of "not held" rests on a recorded search
+        case = record_search(case, None, on=D.fromisoformat(day), effective_at=_at(day, 8))
     case = svc.case_submit_for_approval(
         case=case, actor=None, outcome=outcome, effective_at=_at(day, 9)
     )

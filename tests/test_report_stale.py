@@ -84,11 +84,11 @@ def test_reopening_a_case_concluded_in_a_published_year_flags_the_report(publish
                          effective_at=moment(2023, 2, 1))  # fmt: skip
     report.refresh_from_db()
     assert report.is_stale is True
-    assert [r["reason"] for r in report.stale_reasons] == ["重新办理（reopen）"]
+    assert [r["reason"] for r in report.stale_reasons] == ["重新办理"]
     reopen = CaseEvent.objects.get(case=case, kind="reopen")
     assert changed_events("DONE") == [
         ({"report_ids": [report.pk], "cause_event_id": reopen.pk, "cause": "reopen"},
-         f"已发布的年度报告受影响 / published annual reports affected: {report.pk}"),
+         "已发布的年度报告受影响（1 份）"),
     ]  # fmt: skip
     # The other government's report does not count the case.
     assert AnnualReport.objects.get(pk=published["elsewhere"].pk).is_stale is False

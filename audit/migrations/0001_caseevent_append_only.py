@@ -1,7 +1,7 @@
 """The second guard of the append-only history: on PostgreSQL, a trigger refuses every UPDATE
 and DELETE of ``requests_app_caseevent`` whatever the code does (raw SQL, ``save_base``,
-``_base_manager``). TRUNCATE is left to the grants (``audit/sql/restrict_app_role.sql``): test
-databases are emptied with TRUNCATE, and a statement trigger would refuse that too.
+``_base_manager``). TRUNCATE: migration 0002 and the app role's grants
+(``manage.py grant_app_role``).
 
 Other databases (SQLite in development) have only the model's guards."""
 

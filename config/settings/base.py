@@ -5,6 +5,7 @@ embedded SQLite database and a server-less Celery broker (kombu's filesystem tra
 under ``var/``. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,26 +34,109 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI's own files, served from STATIC_URL: /api/docs/ works without internet.
     "drf_spectacular_sidecar",
+    "csp",
     "django_fsm",
+    "axes",
+    "knox",
+    "signin",
     # Before requests_app: its case page template extends requests_app's (the history export).
     "audit",
     "requests_app",
     "reporting",
+    # The applicants' own pages (/) and their self-hosted captcha.
+    "portal",
+    "captcha",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "requests_app.middleware.NulInQueryMiddleware",
+    "requests_app.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "requests_app.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "requests_app.middleware.DatabaseUnavailableMiddleware",
+    # Last: turns a sign-in refused for a lock-out into its answer (signin.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Sign-in (signin/, docs/operations.md "Sign-in") ------------------------------------------
+# django-axes first: it refuses a locked-out user name or client before any password is
+# hashed; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (the admin's form, the staff API's HTTP Basic) are counted by user name and
+# by client address apart: either reaching the limit locks it for SIGNIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "signin.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
+# The lock-outs are listed (and lifted) in the admin under 登录与令牌 (signin/admin.py).
+AXES_ENABLE_ADMIN = False
+# Sign-in through the agency's identity provider: OpenID Connect (signin/oidc.py,
+# docs/operations.md "Connecting an identity provider"). Off unless OIDC_RP_CLIENT_ID is set;
+# local passwords stay either way.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_AGENCY_CLAIM = env.str("OIDC_AGENCY_CLAIM", default="agency_code")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="disclosure_role")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL_FAILURE = "/admin/login/?oidc=failed"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("signin.oidc.AgencyOIDCBackend")
+
+# Integration tokens on the staff API (django-rest-knox; docs/api.md "Tokens").
+KNOX_TOKEN_MODEL = "signin.ApiToken"
+# knox's own token table would be created by its migrations although the model is swapped for
+# signin.ApiToken (and it would hold a foreign key to users that nothing empties): no table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# --- Content-Security-Policy (django-csp; docs/operations.md "Headers") ------------------------
+# One policy for every page this project serves — the admin, the API's documentation, the API's
+# JSON, and any public pages an app adds (they inherit it: no inline scripts, no inline event
+# handlers, no inline styles, nothing from other sites). Scripts and styles come from this
+# site's static files only. What the admin needs: scripts and styles from STATIC_URL ('self'),
+# images also as data: URIs (its icons in CSS), forms posting to itself; it needs no inline
+# script and no eval. A view that needs more widens the policy for itself only
+# (csp.decorators.csp_update), as the API docs do for Swagger UI's one inline <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -67,6 +151,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "signin.oidc.login_context",
             ],
         },
     },
@@ -94,7 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Chinese first, English available (?lang / Accept-Language / the admin's language).
+# Chinese for everyone; English only when chosen (the admin's language switch, set_language's
+# cookie; the API also honours Accept-Language). requests_app.middleware.ChosenLanguageMiddleware.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -154,13 +240,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Where Django's file-based e-mail backend writes (``make run`` uses it instead of the console).
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "log" / "mail"))
+
+# Text messages to applicants who asked for them (requests_app/sms.py): the console by
+# default; requests_app.sms.HttpGatewayBackend posts to an SMS gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="requests_app.sms.ConsoleBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="政府信息公开")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+# Attempts per message before it is marked failed (Celery retries with a growing wait).
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=6)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gongkai@localhost")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # A 403 is an answer, not a fault: one line, no traceback (config/logmask.py).
+        "permission_denied_one_line": {"()": "config.logmask.PermissionDeniedWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"django.request": {"filters": ["permission_denied_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
@@ -169,7 +270,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "signin.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -182,6 +283,8 @@ REST_FRAMEWORK = {
         "tracking_failure": env.str("THROTTLE_TRACKING_FAILURE", default="10/hour"),
         "tracking_enumeration": env.str("THROTTLE_TRACKING_ENUMERATION", default="100/hour"),
         "agencies": env.str("THROTTLE_AGENCIES", default="120/minute"),
+        # Not a refusal: past this many submissions from one IP the page asks for a captcha.
+        "submission_captcha": env.str("PORTAL_CAPTCHA_AFTER_SUBMISSIONS", default="3/hour"),
     },
     # The client IP the throttles count by: REMOTE_ADDR unless NUM_PROXIES trusted proxies
     # (gunicorn behind nginx: 1) put it in X-Forwarded-For. Never trust a client's own header.
@@ -285,6 +388,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": max(SWEEP_INTERVAL_SECONDS - 30, 60)},
     },
 }
+
+# --- The applicants' pages (portal/) ----------------------------------------------------------
+PORTAL = {
+    # How long a follow session (tracking number + access code, checked once) stays open.
+    "SESSION_MINUTES": env.int("PORTAL_SESSION_MINUTES", default=20),
+    # How long after submitting the receipt (with the access code) can still be printed.
+    "RECEIPT_MINUTES": env.int("PORTAL_RECEIPT_MINUTES", default=10),
+    # The largest file an applicant may upload (identity document, 授权委托书, 补正): 5 MiB.
+    "UPLOAD_MAX_BYTES": env.int("PORTAL_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024),
+}
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_IMAGE_SIZE = (120, 44)
 
 # --- Domain settings (DOMAIN.md "Decision" lines) ---------------------------------------------
 DISCLOSURE = {

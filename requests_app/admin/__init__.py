@@ -9,6 +9,8 @@ from django.contrib import admin
 admin.site.site_header = "政府信息公开申请办理系统"
 admin.site.site_title = "政府信息公开申请办理系统"
 admin.site.index_title = "办理工作台"
+# "查看站点" in the header: the applicants' own pages (portal/).
+admin.site.site_url = "/"
 admin.site.index_template = "admin/requests_app/index.html"
 # "查看站点" in the header: hidden while the project has no public pages (Django's default, "/",
 # is a 404). When the applicants' pages exist, set this to their address, e.g. "/".

@@ -10,7 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from requests_app.choices import Role
@@ -57,6 +58,7 @@ class AgencyAdmin(AdministratorWriteMixin, admin.ModelAdmin):
                 )
             },
         ),
+        ("公开指南（申请人页面）", {"fields": ("office_hours", "not_handled", "fee_rules")}),
         (
             "办理设置",
             {"fields": ("auto_confirm_receipt", "auto_close_abandoned", "supplement_period_days")},
@@ -212,7 +214,41 @@ if admin.site.is_registered(User):
     admin.site.unregister(User)
 
 
+PERMISSION_ACTIONS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
+
+
+def permission_label(permission: Permission) -> str:
+    """A model permission in Chinese: Django stores their names in English ("Can view 通知")
+    when it creates them; the action is the codename's prefix, the model its verbose name."""
+    model = permission.content_type.model_class()
+    action, _, _rest = permission.codename.partition("_")
+    if model is None or action not in PERMISSION_ACTIONS:
+        return str(permission)
+    meta = model._meta
+    return f"{meta.app_config.verbose_name} | {meta.verbose_name} | 可{PERMISSION_ACTIONS[action]}"
+
+
+class PermissionLabelsMixin:
+    """The permission pickers of the user and group pages, in Chinese. (Cases never use
+    Django's model permissions: the caseworker's role decides; these are for superusers.)"""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Permission:
+            field.label_from_instance = permission_label
+        return field
+
+
 @admin.register(User)
-class CaseworkerUserAdmin(UserAdmin):
+class CaseworkerUserAdmin(PermissionLabelsMixin, UserAdmin):
     inlines = (CaseworkerInline,)
     list_display = ("username", "first_name", "email", "is_staff", "is_superuser", "is_active")
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class LabelledGroupAdmin(PermissionLabelsMixin, GroupAdmin):
+    pass

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from requests_app import selectors, workbench
 from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.legal_selectors import letter_list
-from requests_app.models import Agency, Case, EventKind
+from requests_app.models import Agency, Case, EventKind, Notification
 from requests_app.permissions import (
     agencies_visible,
     agency_writable,
@@ -95,6 +95,12 @@ def _due_display(field: str, label: str):
 
 def action_label(action: str) -> str:
     return BUTTON_LABELS.get(action) or str(EventKind(action).label)
+
+
+def submit_label(label: str) -> str:
+    """The form's submit button: "确认" + the action, unless the action already says it
+    (确认接收, 确认缴费, 确定延迟答复期限 — never "确认确认接收")."""
+    return label if label.startswith(("确认", "确定")) else f"确认{label}"
 
 
 def available_actions(case: Case, user) -> list[str]:
@@ -426,6 +432,23 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 for name in available_actions(case, request.user)
             ],
             "legal": legal_panels(case, request.user),
+            "attachments": [
+                {
+                    "item": item,
+                    "url": reverse(
+                        "admin:requests_app_case_attachment_file", args=[case.pk, item.pk]
+                    )
+                    if can_view_personal_data(request.user)
+                    else "",
+                }
+                for item in case.attachments.all()
+            ],
+            # The text messages to the applicant and what the gateway said (never the number).
+            "sms": list(
+                case.notifications.filter(channel=Notification.Channel.SMS).order_by(
+                    "created_at", "pk"
+                )
+            ),
             "records_panel": records_admin.records_panel(case, request.user),
             "tasks_panel": records_tasks_admin.tasks_panel(case, request.user),
             "history": event_rows(events),
@@ -466,6 +489,11 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 name="requests_app_case_letter_file",
             ),
             *lists.list_urls(self),
+            path(
+                "<int:object_id>/attachments/<int:attachment_id>/",
+                wrap(self.attachment_file_view),
+                name="requests_app_case_attachment_file",
+            ),
             *records_admin.urls(self.admin_site),
             *records_tasks_admin.case_urls(self.admin_site),
             *super().get_urls(),
@@ -573,12 +601,34 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             "title": f"{label}：{case.tracking_number}",
             "subtitle": None,
             "action_label": label,
+            "submit_label": submit_label(label),
             "form": form,
             "media": self.media + form.media,
             "change_url": reverse("admin:requests_app_case_change", args=[case.pk]),
             **extra,
         }
         return TemplateResponse(request, "admin/requests_app/case/action_form.html", context)
+
+    def attachment_file_view(self, request, object_id, attachment_id):
+        """下载申请人材料: the applicant's identity document, 授权委托书 or 补正 file — personal
+        data, so only for users who may see it in full, and every download is logged."""
+        case = self._visible_case(request, object_id)
+        if not can_view_personal_data(request.user):
+            raise PermissionDenied
+        item = case.attachments.filter(pk=attachment_id).first()
+        if item is None:
+            raise Http404("未找到该材料。")
+        audit_log.info(
+            "attachment downloaded: case=%s attachment=%s user=%s",
+            case.tracking_number,
+            item.pk,
+            request.user.pk,
+        )
+        return FileResponse(
+            item.file.open("rb"),
+            as_attachment=True,
+            filename=f"{case.tracking_number}-{item.kind}-{item.pk}.{item.content_kind}",
+        )
 
     def letter_file_view(self, request, object_id, letter_id, fmt):
         """下载文书: the stored PDF or DOCX of one of the case's letters."""

@@ -6,11 +6,19 @@ Pure functions over values and the stored JSON; the templates only lay them out.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils import timezone
 
-from requests_app.choices import CaseState, ConsulteeKind, Outcome, Timeliness
+from requests_app.choices import (
+    CaseState,
+    ConsulteeKind,
+    Outcome,
+    PageDecision,
+    Timeliness,
+    WithholdBasis,
+)
 from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.models import EventKind
 
@@ -100,6 +108,56 @@ DATA_LABELS = {
     "due": "到期日",
     "days_before": "提前工作日数",
     "recipients": "通知对象",
+    # 文书 (services.letters)
+    "number": "文号",
+    "title": "标题",
+    # 复议与诉讼, 投诉举报 (services.proceedings)
+    "filed_on": "提起日期",
+    "law": "适用法律",
+    "review_body": "复议机关",
+    "accepted_on": "受理日期",
+    "simplified": "简易程序",
+    "copy_received_on": "收到申请书副本日期",
+    "answer_due_on": "答复期限",
+    "answer_period": "答复期限依据",
+    "answered_on": "提交答复日期",
+    "on_time": "按期",
+    "decision_due_on": "复议决定期限",
+    "decision_period": "决定期限依据",
+    "decided_on": "决定/裁判日期",
+    "decision": "决定",
+    "judgment": "裁判结果",
+    "result": "结果归类",
+    "orders_new_reply": "责令重新答复",
+    "court": "人民法院",
+    "instance": "审级",
+    "after_review": "经复议后起诉",
+    "defense_due_on": "答辩举证期限",
+    "defense_period": "答辩期限依据",
+    "submitted_on": "提交日期",
+    "judgment_due_on": "审理期限",
+    "judgment_period": "审理期限依据",
+    "warnings": "提示",
+    "received_by": "受理机关",
+    "handled_on": "处理日期",
+    "is_substantiated": "情况属实",
+    # 年度报告 (services.history)
+    "cause": "引起变化的事项",
+    # Records and their review (services/records.py).
+    "page": "页码",
+    "basis": "不予公开依据",
+    "rect": "区域（点）",
+    "names": "第三方姓名",
+    "terms": "检索词",
+    "found": "找到",
+    "regions": "区域数",
+    "pages": "页数",
+    "size": "大小（字节）",
+    "sequence": "公开文本版本",
+    "files": "文件数",
+    "sha256": "SHA-256",
+    "release_sha256": "公开文本 SHA-256",
+    "returned_for_approval": "退回重新审核",
     # 送达 proof and 交办.
     "carrier": "寄送单位",
     "tracking_number": "邮件号",
@@ -113,8 +171,11 @@ DATA_LABELS = {
 # Data is shown in the order above, whatever order the database keeps a JSON object's keys in
 # (PostgreSQL's jsonb sorts them by length, SQLite keeps them as written).
 DATA_ORDER = {key: position for position, key in enumerate(DATA_LABELS)}
-# Internal ids, and the sweep's action kind and run date (the event's own kind and time say it).
-HIDDEN_DATA_KEYS = {"handler_id", "kind", "task_id", "unit_id", "record_ids"}
+# The sweep's action kind and run date (the event's own kind and time say it), a letter's or
+# complaint's kind (its title and the event say it) and, by their suffix, internal ids
+# (``letter_id``, ``review_id``, ``report_ids``: the row names the record in words).
+HIDDEN_DATA_KEYS = {"kind", "appeal_of"}
+HIDDEN_DATA_SUFFIXES = ("_id", "_ids")
 SWEEP_EVENTS = {EventKind.REMINDER_SENT, EventKind.ESCALATED, EventKind.CLOSURE_PROPOSED}
 
 
@@ -134,11 +195,32 @@ def _choice_label(choices, value) -> str:
         return str(value)
 
 
+def is_hidden_data_key(key: str) -> bool:
+    return key in HIDDEN_DATA_KEYS or key.endswith(HIDDEN_DATA_SUFFIXES)
+
+
 def data_value(key: str, value: Any) -> str:
+    from requests_app.models import JudgmentKind, Result, ReviewDecision, ReviewLaw
+
     if value is None or value == "":
         return "—"
     if key in ("outcome", "previous_outcome"):
         return _choice_label(Outcome, value)
+    if key == "decision" and value in PageDecision.values:
+        return _choice_label(PageDecision, value)
+    if key == "basis":
+        return _choice_label(WithholdBasis, value)
+    choices = {
+        "law": ReviewLaw,
+        "decision": ReviewDecision,
+        "judgment": JudgmentKind,
+        "result": Result,
+        "cause": EventKind,
+    }.get(key)
+    if choices is not None:
+        return _choice_label(choices, value)
+    if key == "instance":
+        return {1: "一审", 2: "二审"}.get(value, str(value))
     if key == "consultee_kind":
         return _choice_label(ConsulteeKind, value)
     if key == "service_method":
@@ -168,13 +250,46 @@ def data_value(key: str, value: Any) -> str:
     return str(value)
 
 
+# What services.calendar records as a clock change's reason ("calendar changed: <scope>
+# <what>", scope "national" or an agency's code), said in Chinese.
+CALENDAR_CHANGES = [
+    (re.compile(r"^(\d{4}) schedule loaded from (.+)$"), "载入 {0} 年节假日安排（来源：{1}）"),
+    (re.compile(r"^(\d{4}) schedule removed$"), "删除 {0} 年节假日安排"),
+    (re.compile(r"^(\d{4}-\d{2}-\d{2}) (holiday|workday) removed$"), "删除 {0} 的{1}"),
+    (re.compile(r"^(\d{4}-\d{2}-\d{2}) (holiday|workday) ?(.*)$"), "{0} 设为{1} {2}"),
+]
+
+
+def calendar_change_text(text: str) -> str:
+    scope, _, what = text.partition(" ")
+    if scope == "national":
+        where = "全国"
+    else:
+        from requests_app.models import Agency
+
+        where = Agency.objects.filter(code=scope).values_list("name", flat=True).first() or scope
+    for pattern, template in CALENDAR_CHANGES:
+        match = pattern.match(what)
+        if match:
+            from requests_app.models import CalendarDay
+
+            parts = [
+                _choice_label(CalendarDay.Kind, part) if part in CalendarDay.Kind.values else part
+                for part in match.groups()
+            ]
+            return f"{where}：" + template.format(*parts).strip()
+    return text
+
+
 def _reason(event) -> str:
     """The reason, with the action code a clock change records turned into its label."""
     if event.kind == EventKind.DUE_CHANGED:
         if event.reason in EventKind.values:
             return f"因“{EventKind(event.reason).label}”重新计算"
         if event.reason.startswith("calendar changed: "):
-            return "节假日安排变更：" + event.reason.removeprefix("calendar changed: ")
+            return "节假日安排变更：" + calendar_change_text(
+                event.reason.removeprefix("calendar changed: ")
+            )
     return event.reason
 
 
@@ -185,14 +300,16 @@ def event_rows(events) -> list[dict[str, Any]]:
     for event in events:
         effective = timezone.localtime(event.effective_at)
         recorded = timezone.localtime(event.recorded_at)
-        hidden = HIDDEN_DATA_KEYS | ({"on"} if event.kind in SWEEP_EVENTS else set())
+        hidden = {"on"} if event.kind in SWEEP_EVENTS else set()
         data = [
             (DATA_LABELS.get(key, key), data_value(key, value))
             for key, value in sorted(
                 (event.data or {}).items(),
                 key=lambda item: DATA_ORDER.get(item[0], len(DATA_ORDER)),
             )
-            if key not in hidden and not (key == "reason" and value == event.reason)
+            if key not in hidden
+            and not is_hidden_data_key(key)
+            and not (key == "reason" and value == event.reason)
         ]
         rows.append(
             {

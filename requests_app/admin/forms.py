@@ -30,8 +30,14 @@ from requests_app.services.errors import InvalidInput
 from requests_app.services.intake import application_fields_check
 
 
+def choose_one(choices) -> list[tuple[str, str]]:
+    """``choices`` after an empty first choice: nothing is chosen for the caseworker (an
+    outcome, a decision), and a required field sent without a choice is refused."""
+    return [("", "—— 请选择 ——"), *choices]
+
+
 def _outcome_choices(allowed) -> list[tuple[str, str]]:
-    return [(value, label) for value, label in Outcome.choices if value in allowed]
+    return choose_one((value, label) for value, label in Outcome.choices if value in allowed)
 
 
 def _date_field(label: str, **kwargs) -> forms.DateField:

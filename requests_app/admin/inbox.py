@@ -38,6 +38,10 @@ class NotificationAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
     list_filter = (ReadFilter,)
     search_fields = ("subject",)
     actions = ("mark_selected_read",)
+
+    class Media:
+        css = {"all": ["requests_app/admin.css"]}  # .unread: no inline style (CSP)
+
     fields = ("subject", "body", "case_link", "kind", "created_at", "read_at")
     readonly_fields = fields
     list_per_page = 50
@@ -49,9 +53,7 @@ class NotificationAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="", boolean=False)
     def read_marker(self, obj):
-        return (
-            "" if obj.read_at else format_html('<strong style="color:#ba2121">{}</strong>', "未读")
-        )
+        return "" if obj.read_at else format_html('<strong class="unread">{}</strong>', "未读")
 
     @admin.display(description="申请")
     def case_link(self, obj):

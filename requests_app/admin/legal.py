@@ -32,7 +32,9 @@ from requests_app.models import (
     REPLY_KINDS,
     Agency,
     Case,
+    CaseEvent,
     ComplaintKind,
+    EventKind,
     JudgmentKind,
     Lawsuit,
     LetterKind,
@@ -40,11 +42,12 @@ from requests_app.models import (
     ReviewDecision,
 )
 from requests_app.permissions import can_act, caseworker_of
+from requests_app.services import applicant as applicant_services
 from requests_app.services import fees as fee_services
 from requests_app.services import letters as letter_services
 from requests_app.services import proceedings as proceeding_services
 
-from .forms import ActionForm, _date_field
+from .forms import ActionForm, _date_field, choose_one
 
 YES, NO = "yes", "no"
 
@@ -146,7 +149,7 @@ def _tristate(value: str) -> bool | None:
 
 class ReviewDecideForm(LegalForm):
     decided_on = _today_field("决定日期")
-    decision = forms.ChoiceField(label="复议决定", choices=ReviewDecision.choices)
+    decision = forms.ChoiceField(label="复议决定", choices=choose_one(ReviewDecision.choices))
     orders_new_reply = forms.ChoiceField(label="重新答复", required=False, choices=())
     note = _text("说明", required=False, help_text="写入办理记录；重新办理时附在理由之后。")
     service_fields = ("decided_on", "decision", "note")
@@ -246,7 +249,7 @@ class LawsuitDefendForm(LegalForm):
 
 class LawsuitDecideForm(LegalForm):
     decided_on = _today_field("裁判日期")
-    judgment = forms.ChoiceField(label="裁判结果", choices=JudgmentKind.choices)
+    judgment = forms.ChoiceField(label="裁判结果", choices=choose_one(JudgmentKind.choices))
     orders_new_reply = forms.ChoiceField(label="重新答复", required=False, choices=())
     note = _text("说明", required=False)
     service_fields = ("decided_on", "judgment", "note")
@@ -385,6 +388,16 @@ class LetterServeForm(LegalForm):
             self.confirmation = "送达答复书即送达答复，本申请据此办结（答复须已审核通过）。"
 
 
+class QuestionAnswerForm(LegalForm):
+    text = _text("答复内容", rows=5, max_length=applicant_services.ANSWER_MAX_CHARS)
+    service_fields = ("text",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.target is not None:
+            self.confirmation = f"申请人留言：{self.target.reason}"
+
+
 # --- the actions ---------------------------------------------------------------------------------
 def _transition_available(case: Case, user, transition: str) -> bool:
     return transition in {t.name for t in case.get_available_user_state_transitions(user)}
@@ -471,6 +484,20 @@ def _fee_issue(case, target, form, actor, expected_version):
         case=case, actor=actor, expected_version=expected_version, **form.service_kwargs()
     )
     return computation
+
+
+def _question_answer(case, question, form, actor, expected_version):
+    return applicant_services.case_question_answer(
+        case=case,
+        actor=actor,
+        question_id=question.pk,
+        expected_version=expected_version,
+        **form.service_kwargs(),
+    )
+
+
+def _question_open(user, case, question) -> bool:
+    return question.pk in {q.pk for q in applicant_services.questions_unanswered(case)}
 
 
 LEGAL_ACTIONS: dict[str, LegalAction] = {
@@ -618,6 +645,16 @@ LEGAL_ACTIONS: dict[str, LegalAction] = {
             lambda u, c, t: t.served_on is None,
             _letter_serve,
         ),
+        # 申请人留言 (the applicant's pages)
+        LegalAction(
+            "question_answer",
+            "答复留言",
+            QuestionAnswerForm,
+            "question",
+            _role("question_answered"),
+            _question_open,
+            _question_answer,
+        ),
     )
 }
 
@@ -636,6 +673,7 @@ def legal_target(action: LegalAction, user, case: Case, target_id):
         "lawsuit": lambda: lawsuit_list(user=user, case=case),
         "letter": lambda: letter_list(user=user, case=case),
         "complaint": lambda: complaint_list(user=user).filter(case=case),
+        "question": lambda: CaseEvent.objects.filter(case=case, kind=EventKind.QUESTION_ASKED),
     }
     found = lists[action.target]().filter(pk=target_id).first()
     if found is None:
@@ -711,4 +749,22 @@ def legal_panels(case: Case, user) -> dict:
             for letter in letters.order_by("drafted_at", "pk")
         ],
         "letter_buttons": buttons(("letter_draft",)),
+        "questions": _question_rows(case, buttons),
     }
+
+
+def _question_rows(case: Case, buttons) -> list[dict]:
+    """The applicant's messages, each with the office's answer or the button to answer."""
+    events = list(
+        CaseEvent.objects.filter(
+            case=case, kind__in=[EventKind.QUESTION_ASKED, EventKind.QUESTION_ANSWERED]
+        ).order_by("effective_at", "pk")
+    )
+    answers = {
+        e.data.get("question_id"): e for e in events if e.kind == EventKind.QUESTION_ANSWERED
+    }
+    return [
+        {"record": e, "answer": answers.get(e.pk), "buttons": buttons(("question_answer",), e)}
+        for e in events
+        if e.kind == EventKind.QUESTION_ASKED
+    ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.http import Http404
@@ -93,7 +94,29 @@ class ReadOnlyLegalAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        # A caseworker is shown by name, not as a link to the user admin (superusers only).
+        return [
+            _person_display(f) if _is_user_field(f) else f.name
+            for f in self.model._meta.fields
+            if f.name != "id"
+        ]
+
+    def get_exclude(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if _is_user_field(f)]
+
+
+def _is_user_field(field) -> bool:
+    return field.is_relation and field.related_model is get_user_model()
+
+
+def _person_display(field):
+    @admin.display(description=field.verbose_name)
+    def person(obj):
+        user = getattr(obj, field.name)
+        return (user.get_full_name() or user.get_username()) if user else "—"
+
+    person.__name__ = field.name
+    return person
 
 
 @admin.register(Review)

@@ -112,7 +112,7 @@ def review_url(record: Record) -> str:
 
 def records_panel(case: Case, user) -> dict:
     """What the case page shows of the records (read-only; the forms are on the records page)."""
-    records = list(Record.objects.filter(case=case).order_by("pk"))
+    records = list(selectors.record_list(case=case))
     if not records and not can_act(user, "record_added", case):
         return {"shown": False}
     summary = review_summary(case)
@@ -147,11 +147,11 @@ def records_view(request, object_id):
     user = request.user
     summary = review_summary(case)
     allowed = agreeing_outcomes(summary)
-    releases = list(Release.objects.filter(case=case).prefetch_related("files"))
+    releases = list(selectors.release_list(case=case))
     current = release_current(case)
     for release in releases:
         release.is_current = current is not None and release.pk == current.pk
-    records = list(Record.objects.filter(case=case).select_related("uploaded_by").order_by("pk"))
+    records = list(selectors.record_list(case=case))
     for record in records:
         record.decided = record.pages.exclude(decision="").count()
     context = _context(
@@ -162,9 +162,10 @@ def records_view(request, object_id):
         summary=summary,
         agreeing=[str(Outcome(o).label) for o in sorted(allowed or ())],
         releases=releases,
-        publications=Publication.objects.filter(case=case).select_related("release"),
+        publications=selectors.publication_list(case=case),
         upload_form=UploadForm(),
-        publish_form=PublishForm(initial={"title": case.description[:100]}),
+        # Empty: the title and summary are the approver's words, never the applicant's text.
+        publish_form=PublishForm(),
         may_upload=can_act(user, "record_added", case),
         may_build=can_act(user, "release_built", case),
         may_publish=can_act(user, "release_published", case)

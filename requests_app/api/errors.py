@@ -10,9 +10,12 @@ with DRF's default ``{"detail": ...}`` shape or with a 500.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import re
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -128,13 +131,75 @@ def request_too_large_body() -> dict:
     )
 
 
+# Inputs of the API that are no model field, or whose model field's name means something
+# else there; every other input is named by the verbose_name of the model field it fills.
+API_FIELD_LABELS = {
+    "non_field_errors": "提交的数据",
+    "agency": "受理机关",
+    "access_code": "查询码",
+    "expected_version": "版本号",
+    "received_on": "收到日期",
+    "on": "日期",
+    "filed_on": "提起日期",
+    "items": "补正事项",
+    "period_days": "补正期限（工作日）",
+    "consultee": "征求意见对象",
+    "consultee_kind": "征求意见对象类型",
+    "opinion": "意见",
+    "days": "延长工作日数",
+    "reply_by": "答复期限",
+    "comment": "审核意见",
+    "text": "备注",
+    "submitted_on": "提交日期",
+    "complaint_kind": "投诉举报类型",
+    "letter_kind": "文书类型",
+    "reply": "答复书",
+    "pages": "页数",
+    "q": "查询内容",
+    "open": "是否未办结",
+    "due_before": "答复期限早于",
+    "received_from": "收到日期起",
+    "received_to": "收到日期止",
+    "descendants": "含下级机关",
+    "min_applicants": "最少申请人数",
+    "recent": "近期天数",
+    "threshold": "相似度阈值",
+    "limit": "每页条数",
+    "offset": "起始位置",
+}
+_PROJECT_APPS = ("requests_app", "reporting")
+
+
+@functools.cache
+def _model_field_labels() -> dict[str, str]:
+    """Field name → Chinese verbose_name over the project's models (a case's fields first)."""
+    models = sorted(
+        (m for m in apps.get_models() if m._meta.app_label in _PROJECT_APPS),
+        key=lambda m: m._meta.model_name != "case",
+    )
+    labels: dict[str, str] = {}
+    for model in models:
+        for field in model._meta.get_fields():
+            verbose = str(getattr(field, "verbose_name", "") or "")
+            if verbose and not re.search(r"[A-Za-z]", verbose):
+                labels.setdefault(field.name, verbose)
+    return labels
+
+
+def field_label(name: str) -> str:
+    """The Chinese name of an input (``items.0`` is named by ``items``); the name itself when
+    none is known."""
+    head = name.split(".", 1)[0]
+    return API_FIELD_LABELS.get(head) or _model_field_labels().get(head) or name
+
+
 def validation_error_body(detail) -> dict:
     fields = _flatten(detail)
-    names = ", ".join(fields)
+    labels = "、".join(dict.fromkeys(field_label(name) for name in fields))
     return error_body(
         "invalid",
-        f"提交的数据有误：{names}。",
-        f"Invalid input: {names}.",
+        f"提交的数据有误：{labels}。",
+        f"Invalid input: {', '.join(fields)}.",
         fields,
     )
 
@@ -155,6 +220,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, ServiceError):
         body = error_body(exc.code, exc.message, exc.message_en, exc.fields)
         status = exc.status
+        headers.update(getattr(exc, "headers", None) or {})
     elif isinstance(exc, exceptions.ValidationError):
         body = validation_error_body(exc.detail)
         status = 400

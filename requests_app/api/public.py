@@ -41,14 +41,9 @@ from requests_app.api.throttling import (
 from requests_app.choices import OPEN_STATES, CaseState, Outcome
 from requests_app.clock import provisional_years_of
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
-from requests_app.selectors import case_get_public
+from requests_app.selectors import case_get_for_applicant
 from requests_app.services.errors import CaseNotFound
-from requests_app.services.intake import (
-    access_code_matches,
-    case_submit,
-    hash_access_code,
-    idempotent,
-)
+from requests_app.services.intake import case_submit, idempotent
 
 SUBMISSION_SCOPE = "public:application_submit"
 # States in which the reply clock runs toward a date the applicant can be told.
@@ -194,14 +189,11 @@ class ApplicationTrackView(PublicView):
     def post(self, request):
         serializer = ApplicationTrackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        code = serializer.validated_data["access_code"]
-        case = case_get_public(tracking_number=serializer.validated_data["tracking_number"])
+        case = case_get_for_applicant(
+            tracking_number=serializer.validated_data["tracking_number"],
+            access_code=serializer.validated_data["access_code"],
+        )
         if case is None:
-            hash_access_code(code)  # the same work as a real check: no timing difference
-            matched = False
-        else:
-            matched = access_code_matches(case, code)
-        if not matched:
             for throttle_class in self.failure_throttle_classes:
                 throttle_class().record_failure(request, self)
             raise CaseNotFound(

@@ -33,7 +33,11 @@ from requests_app.api.serializers import (
     SimilarPublishedOutputSerializer,
 )
 from requests_app.api.staff import MAX_PK, CaseListPagination, StaffView, visible_case_get
-from requests_app.api.throttling import TrackingFailureThrottle, TrackingThrottle
+from requests_app.api.throttling import (
+    AgencyListThrottle,
+    TrackingFailureThrottle,
+    TrackingThrottle,
+)
 from requests_app.choices import (
     PageDecision,
     RecordKind,
@@ -49,7 +53,14 @@ from requests_app.review import (
     release_current,
     review_summary,
 )
-from requests_app.selectors import case_get_public, published_search, published_similar
+from requests_app.selectors import (
+    case_get_public,
+    publication_list,
+    published_search,
+    published_similar,
+    record_list,
+    release_list,
+)
 from requests_app.services import records as services
 from requests_app.services.errors import ActionForbidden, CaseNotFound, InvalidInput
 from requests_app.services.intake import access_code_matches, hash_access_code
@@ -105,6 +116,15 @@ def _page(request, pk: int, record_id: int, index: int) -> RecordPage:
         raise CaseNotFound("未找到该页。", "No such page.")
     page.record = record
     return page
+
+
+def _valid(request, pk: int, serializer_class):
+    """The request's body, validated, once the case is known to be visible: a bad body is a
+    400 whatever record, page or suggestion the URL names."""
+    visible_case_get(request, pk, with_history=False)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
 
 
 def _who(request) -> str:
@@ -347,8 +367,7 @@ class RecordListView(StaffView):
     )
     def get(self, request, pk: int):
         case = visible_case_get(request, pk, with_history=False)
-        records = Record.objects.filter(case=case).select_related("uploaded_by").order_by("pk")
-        return Response(RecordOutputSerializer(records, many=True).data)
+        return Response(RecordOutputSerializer(record_list(case=case), many=True).data)
 
     @extend_schema(
         operation_id="staff_records_upload",
@@ -406,9 +425,8 @@ class RecordRemoveView(StaffView):
         responses={204: None, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int):
+        serializer = _valid(request, pk, ReasonInputSerializer)
         record = _record(request, pk, record_id)
-        serializer = ReasonInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.record_remove(record=record, actor=request.user, **serializer.validated_data)
         return Response(status=204)
 
@@ -488,9 +506,8 @@ class PageDecisionView(StaffView):
         responses={200: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int, index: int):
+        serializer = _valid(request, pk, PageDecisionInputSerializer)
         page = _page(request, pk, record_id, index)
-        serializer = PageDecisionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.page_decide(page=page, actor=request.user, **serializer.validated_data)
         return Response(_page_data(page))
 
@@ -509,9 +526,8 @@ class RegionCreateView(StaffView):
         responses={201: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, record_id: int, index: int):
+        serializer = _valid(request, pk, RegionInputSerializer)
         page = _page(request, pk, record_id, index)
-        serializer = RegionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.region_add(page=page, actor=request.user, **serializer.validated_data)
         return Response(_page_data(page), status=201)
 
@@ -549,9 +565,8 @@ class SuggestView(StaffView):
         },
     )
     def post(self, request, pk: int, record_id: int):
+        serializer = _valid(request, pk, SuggestInputSerializer)
         record = _record(request, pk, record_id)
-        serializer = SuggestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.suggestions_find(record=record, actor=request.user, **serializer.validated_data)
         pending = Suggestion.objects.filter(
             page__record=record, state=SuggestionState.PENDING
@@ -580,9 +595,8 @@ class SuggestionAcceptView(StaffView):
         responses={200: PageOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
     def post(self, request, pk: int, suggestion_id: int):
+        serializer = _valid(request, pk, SuggestionAcceptInputSerializer)
         suggestion = _suggestion(request, pk, suggestion_id)
-        serializer = SuggestionAcceptInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.suggestion_accept(
             suggestion=suggestion, actor=request.user, **serializer.validated_data
         )
@@ -641,8 +655,7 @@ class ReleaseListView(StaffView):
     def get(self, request, pk: int):
         case = visible_case_get(request, pk, with_history=False)
         current = release_current(case)
-        releases = Release.objects.filter(case=case).prefetch_related("files")
-        return Response([release_data(r, current=current) for r in releases])
+        return Response([release_data(r, current=current) for r in release_list(case=case)])
 
     @extend_schema(
         operation_id="staff_releases_build",
@@ -707,13 +720,12 @@ class ReleasePublishView(StaffView):
     )
     def post(self, request, pk: int, release_id: int):
         case = visible_case_get(request, pk, with_history=False)
+        serializer = _valid(request, pk, PublishInputSerializer)
         release = (
             Release.objects.filter(case=case, pk=_pk(release_id)).select_related("case").first()
         )
         if release is None:
             raise CaseNotFound("未找到该公开文本。", "No such release.")
-        serializer = PublishInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         publication = services.release_publish(
             release=release, actor=request.user, **serializer.validated_data
         )
@@ -732,7 +744,7 @@ class PublicationListView(StaffView):
     )
     def get(self, request, pk: int):
         case = visible_case_get(request, pk, with_history=False)
-        rows = Publication.objects.filter(case=case).select_related("agency", "release")
+        rows = publication_list(case=case)
         return Response(StaffPublicationOutputSerializer(rows, many=True).data)
 
 
@@ -749,6 +761,7 @@ class PublicationWithdrawView(StaffView):
     )
     def post(self, request, pk: int, publication_id: int):
         case = visible_case_get(request, pk, with_history=False)
+        serializer = _valid(request, pk, ReasonInputSerializer)
         publication = (
             Publication.objects.filter(case=case, pk=_pk(publication_id))
             .select_related("case", "agency", "release")
@@ -756,8 +769,6 @@ class PublicationWithdrawView(StaffView):
         )
         if publication is None:
             raise CaseNotFound("未找到该公开记录。", "No such publication.")
-        serializer = ReasonInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         publication = services.publication_withdraw(
             publication=publication, actor=request.user, **serializer.validated_data
         )
@@ -846,6 +857,7 @@ class ApplicationReleaseDownloadView(PublicView):
 
 # --- the reading room -----------------------------------------------------------------------------
 class PublishedListView(PublicView, GenericAPIView):
+    throttle_classes = [AgencyListThrottle]
     pagination_class = CaseListPagination
     serializer_class = PublicationOutputSerializer
     queryset = Publication.objects.none()
@@ -870,7 +882,7 @@ class PublishedSimilarInputSerializer(serializers.Serializer):
 
 
 class PublishedSimilarView(PublicView):
-    throttle_classes = [TrackingThrottle]
+    throttle_classes = [AgencyListThrottle]  # the public reads' rate (THROTTLE_AGENCIES)
 
     @extend_schema(
         operation_id="published_similar",
@@ -905,24 +917,27 @@ def _publication(publication_id: int) -> Publication:
 
 
 class PublishedDetailView(PublicView):
+    throttle_classes = [AgencyListThrottle]
+
     @extend_schema(
         operation_id="published_retrieve",
         summary="一条主动公开信息 / One published answer",
         tags=["public"],
-        responses={200: PublicationOutputSerializer, **error_responses(404)},
+        responses={200: PublicationOutputSerializer, **error_responses(404, 429)},
     )
     def get(self, request, publication_id: int):
         return Response(PublicationOutputSerializer(_publication(publication_id)).data)
 
 
 class PublishedFileView(PublicView):
+    throttle_classes = [AgencyListThrottle]
     renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
         operation_id="published_file",
         summary="下载主动公开的文件 / Download a published file",
         tags=["public"],
-        responses={**PDF_RESPONSE, **error_responses(404)},
+        responses={**PDF_RESPONSE, **error_responses(404, 429)},
     )
     def get(self, request, publication_id: int, file_id: int):
         publication = _publication(publication_id)

@@ -12,7 +12,6 @@ import logging
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -20,6 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.logmask import mask_url
 from requests_app.api.common import (
     IDEMPOTENCY_KEY_PARAMETER,
     PARSERS,
@@ -47,6 +47,7 @@ from requests_app.selectors import case_get, case_list, case_visible
 from requests_app.services.cases import ACTIONS, case_available_actions
 from requests_app.services.errors import CaseNotFound
 from requests_app.services.intake import case_intake, idempotent
+from signin.authentication import STAFF_AUTHENTICATION_CLASSES
 
 audit_logger = logging.getLogger("requests_app.audit")
 
@@ -105,7 +106,7 @@ class CaseListPagination(LimitOffsetPagination):
 
 class StaffView(APIView):
     # Basic first: an anonymous request gets 401 with a WWW-Authenticate challenge.
-    authentication_classes = [BasicAuthentication, SessionAuthentication]
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = [IsCaseworker]
     parser_classes = PARSERS
     renderer_classes = RENDERERS
@@ -210,7 +211,7 @@ class StaffCaseListView(mixins.ListModelMixin, StaffView, GenericAPIView):
                 "personal data listed: user=%s cases=%s path=%s",
                 request.user.get_username(),
                 ",".join(row["tracking_number"] for row in response.data["results"]),
-                request.get_full_path(),
+                mask_url(request.get_full_path()),  # ?q= may be a phone or an ID number
             )
         return response
 

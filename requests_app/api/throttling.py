@@ -15,30 +15,20 @@ Following an application counts wrong access codes twice (the view calls ``recor
 - per client across all numbers (``tracking_enumeration``, wider): a client trying many
   applications (enumeration) is stopped altogether.
 
-The failures are kept on the cache API through ``failures_recent`` / ``failure_record`` only,
-so that the counting can be swapped for an atomic one in one place.
+
+Counting is atomic (``requests_app.api.counters``): a rate of N per period lets exactly N
+requests through in a window that opens with a client's first request and lasts the period,
+however many arrive at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from django.core.cache.backends.base import BaseCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-
-def failures_recent(cache: BaseCache, key: str, *, now: float, window: float) -> list[float]:
-    """The moments of the failures under ``key`` within the last ``window`` seconds, newest
-    first."""
-    return [moment for moment in cache.get(key, []) if moment > now - window]
-
-
-def failure_record(cache: BaseCache, key: str, *, now: float, window: float) -> None:
-    """Add a failure at ``now`` under ``key``, kept for ``window`` seconds."""
-    history = failures_recent(cache, key, now=now, window=window)
-    history.insert(0, now)
-    cache.set(key, history, window)
+from requests_app.api.counters import window_count, window_hit
 
 
 class ClientIpRateThrottle(SimpleRateThrottle):
@@ -49,6 +39,18 @@ class ClientIpRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        count, self.left = window_hit(self.cache, self.key, now=self.timer(), window=self.duration)
+        return count <= self.num_requests
+
+    def wait(self):
+        return self.left
 
 
 class SubmissionThrottle(ClientIpRateThrottle):
@@ -75,18 +77,17 @@ class FailureThrottle(ClientIpRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self.now = self.timer()
-        self.history = failures_recent(self.cache, self.key, now=self.now, window=self.duration)
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return True
+        failures, self.left = window_count(
+            self.cache, self.key, now=self.timer(), window=self.duration
+        )
+        return failures < self.num_requests
 
     def record_failure(self, request, view) -> None:
         if self.rate is None:
             return
         key = self.get_cache_key(request, view)
         if key is not None:
-            failure_record(self.cache, key, now=self.timer(), window=self.duration)
+            window_hit(self.cache, key, now=self.timer(), window=self.duration)
 
 
 def tracking_number_of(request) -> str | None:

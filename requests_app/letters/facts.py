@@ -218,3 +218,79 @@ def fill(template: str, facts: dict[str, str]) -> str:
 
 def unknown_placeholders(text: str) -> list[str]:
     return sorted({name for name in PLACEHOLDER.findall(text or "") if name not in FIELDS})
+
+
+# --- the remedies, computed for the applicant's pages -----------------------------------------
+REVIEW_DAYS = 60  # 行政复议法 Art 20: within 60 days of learning of the act
+SUIT_MONTHS = 6  # 行政诉讼法 Art 46: within 6 months of learning of the act
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def remedy_deadlines(kind: str, start: dt.date, *, calendar) -> dict:
+    """The last days for review and suit when a decision of ``kind`` was received on
+    ``start``: the periods run from the day after (期间开始之日不计算在内), and a period ending
+    on a non-working day ends on the next working day. A refusal decided from 2024-01-01 goes
+    to review first: the court's 15 days then run from the review decision, not from here."""
+    review_first = kind == K.REPLY_WITHHELD and start >= REVIEW_FIRST_FROM
+    review_by = calendar.working_day_on_or_after(start + dt.timedelta(days=REVIEW_DAYS))
+    suit_by = (
+        None if review_first else calendar.working_day_on_or_after(_add_months(start, SUIT_MONTHS))
+    )
+    return {"review_by": review_by, "suit_by": suit_by, "review_first": review_first}
+
+
+def case_remedies(case: Case) -> dict | None:
+    """What the applicant may do against the decision that concluded ``case``: the clause of
+    the decision letter (the one served, else as it would be drafted), where to apply and the
+    last days, counted from the day the decision was served. ``None`` when nothing was decided
+    against the applicant's interest to challenge (open, withdrawn)."""
+    from requests_app.calendars import calendar_for_agency
+    from requests_app.letters.defaults import reply_kind_for
+    from requests_app.models import Letter
+
+    if case.is_open or not case.outcome:
+        return None
+    kind = (
+        K.NON_PROCESSING_NOTICE
+        if case.outcome in NON_PROCESSING_OUTCOMES
+        else reply_kind_for(case.outcome)
+    )
+    if kind is None:
+        return None
+    start = case.replied_on or case.concluded_on
+    if start is None:
+        return None
+    letter = (
+        Letter.objects.filter(case=case, kind=kind, served_on__isnull=False)
+        .order_by("-served_on", "-pk")
+        .first()
+    )
+    if letter is not None:
+        clause = letter.content.get("remedies", "")
+        start = letter.served_on
+    else:
+        try:
+            facts = letter_facts(case, kind, on=start)
+        except LetterNotApplicable:
+            return None
+        clause = remedies(case, kind, facts, on=start)
+    if not clause:
+        return None
+    agency = case.agency
+    return {
+        "clause": clause,
+        "served_on": start,
+        "review_body": agency.review_body or "本机关的上一级行政机关或者本级人民政府",
+        "court": agency.court or "有管辖权的人民法院",
+        **remedy_deadlines(kind, start, calendar=calendar_for_agency(agency)),
+    }

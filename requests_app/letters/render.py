@@ -121,6 +121,73 @@ def _text(value: str) -> str:
     return escape(value or "").replace("\n", "<br/>")
 
 
+# 避头尾 (GB/T 15834 and the usual Chinese typesetting rule): closing punctuation never
+# starts a line, opening punctuation never ends one.
+NOT_AT_LINE_START = frozenset("，。、；：？！）》」』】〕］｝〉”’…—·～%％‰°℃,.;:?!)]}")
+NOT_AT_LINE_END = frozenset("（《「『【〔［｛〈“‘([{")
+# How far back a line's end may move to keep a number or a Latin word whole.
+MAX_WORD_PUSH = 8
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def break_lines(text: str, widths, measure) -> list[str]:
+    """Break ``text`` into lines no wider than ``widths(i)`` (line ``i``'s width), measuring
+    each character with ``measure``. Never a line that starts with closing punctuation or
+    ends with opening punctuation: the characters before the break move down to the next line
+    with it (推出); numbers and Latin words are kept whole where they fit on a line.
+
+    Pure; reportlab's own CJK wrapping follows only the Japanese rules (it let "，" start a
+    line), so the PDF gets its lines from here."""
+    lines: list[str] = []
+    start, length = 0, len(text)
+    while start < length:
+        available, used, end = widths(len(lines)), 0.0, start
+        while end < length and used + measure(text[end]) <= available + 1e-6:
+            used += measure(text[end])
+            end += 1
+        end = max(end, start + 1)  # a character wider than the line still moves on
+        if end < length:
+            end = _break_before(text, start, end)
+        lines.append(text[start:end])
+        start = end
+    return lines
+
+
+def _break_before(text: str, start: int, end: int) -> int:
+    def punctuation_ok(cut: int) -> bool:
+        return text[cut] not in NOT_AT_LINE_START and text[cut - 1] not in NOT_AT_LINE_END
+
+    def word_ok(cut: int) -> bool:
+        return not (_is_word_char(text[cut - 1]) and _is_word_char(text[cut]))
+
+    for cut in range(end, max(start, end - MAX_WORD_PUSH), -1):
+        if punctuation_ok(cut) and word_ok(cut):
+            return cut
+    for cut in range(end, start, -1):
+        if punctuation_ok(cut):
+            return cut
+    return end  # a line of punctuation only: nothing better exists
+
+
+def _lines(value: str, style: ParagraphStyle, width: float) -> str:
+    """``value`` as Paragraph markup with the line breaks of ``break_lines``."""
+
+    def measure(char: str) -> float:
+        return pdfmetrics.stringWidth(char, style.fontName, style.fontSize)
+
+    out = []
+    for number, segment in enumerate((value or "").split("\n")):
+        indent = style.firstLineIndent if number == 0 else 0
+        lines = break_lines(
+            segment, lambda i, indent=indent: width - (indent if i == 0 else 0), measure
+        )
+        out.append("<br/>".join(escape(line) for line in lines))
+    return "<br/>".join(out)
+
+
 def _footer(canvas, doc) -> None:
     canvas.saveState()
     canvas.setFont(_font(), 10.5)
@@ -180,15 +247,22 @@ def render_pdf(content: dict) -> bytes:
         Paragraph(_text(content["number"]), styles["number"]),
         Paragraph(_text(content["addressee"]) + "：", styles["addressee"]),
     ]
-    story += [Paragraph(_text(p), styles["body"]) for p in content["paragraphs"]]
+    # The text's width: the frame's, less its padding (6 pt each side, platypus' default).
+    width = doc.width - 12
+    story += [
+        Paragraph(_lines(text, styles["body"], width), styles["body"])
+        for text in content["paragraphs"]
+    ]
     if content.get("withheld_table"):
         story += _withheld_table_pdf(content["withheld_table"], styles)
+    body = []
     if content.get("legal_basis"):
-        story.append(Paragraph(_text(f"法律依据：{content['legal_basis']}。"), styles["body"]))
+        body.append(f"法律依据：{content['legal_basis']}。")
     if content.get("remedies"):
-        story.append(Paragraph(_text(content["remedies"]), styles["body"]))
+        body.append(content["remedies"])
+    body.append(f"申请编号：{content['tracking_number']}")
+    story += [Paragraph(_lines(text, styles["body"], width), styles["body"]) for text in body]
     story += [
-        Paragraph(_text(f"申请编号：{content['tracking_number']}"), styles["body"]),
         Spacer(1, 12 * mm),
         Paragraph(_text(content["signature"]), styles["right"]),
         Paragraph(_text(content["date"]), styles["right"]),
@@ -196,7 +270,9 @@ def render_pdf(content: dict) -> bytes:
     ]
     if content.get("contact_block"):
         story.append(HRFlowable(width="100%", thickness=0.5, color=colors.grey, spaceAfter=2 * mm))
-        story.append(Paragraph(_text(content["contact_block"]), styles["small"]))
+        story.append(
+            Paragraph(_lines(content["contact_block"], styles["small"], width), styles["small"])
+        )
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
 

@@ -1,9 +1,10 @@
 from .agency import Agency, Caseworker
+from .attachments import Attachment, AttachmentKind
 from .calendar import CalendarDay, CalendarYear
 from .case import Case, IdempotencyRecord
 from .event import CaseEvent, EventKind
 from .letters import REPLY_KINDS, Letter, LetterKind, LetterSequence, LetterTemplate
-from .notification import Notification
+from .notification import Notification, NotificationKind
 from .proceedings import (
     JUDGMENT_ROLLUP,
     REVIEW_ROLLUP,
@@ -31,6 +32,8 @@ from .repeats import RepeatCheck
 from .saved_filter import SavedFilter
 
 __all__ = [
+    "Attachment",
+    "AttachmentKind",
     "JUDGMENT_ROLLUP",
     "REVIEW_ROLLUP",
     "Complaint",
@@ -67,4 +70,5 @@ __all__ = [
     "EventKind",
     "IdempotencyRecord",
     "Notification",
+    "NotificationKind",
 ]

@@ -51,6 +51,24 @@ class Agency(models.Model):
     review_body = models.CharField(_("行政复议机关"), max_length=200, blank=True)
     court = models.CharField(_("管辖法院"), max_length=200, blank=True)
 
+    # The office's 政府信息公开指南 as the public pages show it (beside the contact block).
+    office_hours = models.CharField(
+        _("办公时间"),
+        max_length=200,
+        blank=True,
+        help_text=_("例如：工作日 9:00–12:00，14:00–17:00"),
+    )
+    not_handled = models.TextField(
+        _("不予处理的事项"),
+        blank=True,
+        help_text=_("本机关不受理、或应向其他机关申请的事项，每行一项；公开指南中列出。"),
+    )
+    fee_rules = models.TextField(
+        _("收费说明"),
+        blank=True,
+        help_text=_("留空则显示全国统一的信息处理费标准（国办函〔2020〕109号）。"),
+    )
+
     # Decisions an agency may take (DOMAIN.md "Decision" lines).
     auto_confirm_receipt = models.BooleanField(
         _("自动确认接收"),

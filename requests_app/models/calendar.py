@@ -68,7 +68,7 @@ class CalendarYear(models.Model):
         _("状态"), max_length=12, choices=Status.choices, default=Status.PUBLISHED
     )
     source = models.CharField(_("来源"), max_length=200, blank=True)
-    loaded_at = models.DateTimeField(auto_now_add=True)
+    loaded_at = models.DateTimeField(_("载入时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("已载入年度日历")

@@ -99,6 +99,8 @@ class LetterSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("文号序号")
+        verbose_name_plural = _("文号序号")
         constraints = [
             models.UniqueConstraint(fields=["agency", "year"], name="letter_sequence_agency_year")
         ]
@@ -139,12 +141,22 @@ class Letter(models.Model):
     docx = models.FileField(_("DOCX"), upload_to=letter_upload_to, max_length=300, blank=True)
     drafted_at = models.DateTimeField(_("制作时间"), auto_now_add=True)
     drafted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("起草人"),
     )
     served_on = models.DateField(_("送达日期"), null=True, blank=True)
     service_method = models.CharField(_("送达方式"), max_length=20, blank=True)
     served_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("送达人"),
     )
 
     class Meta:

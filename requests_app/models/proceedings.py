@@ -81,7 +81,12 @@ class Review(models.Model):
     ``decision_due_on``. ``next_reminder_on`` is when the sweep next looks at the record.
     """
 
-    case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="reviews")
+    case = models.ForeignKey(
+        "requests_app.Case",
+        on_delete=models.PROTECT,
+        related_name="reviews",
+        verbose_name=_("申请"),
+    )
     review_body = models.CharField(_("复议机关"), max_length=200, blank=True)
     applicant = models.CharField(_("复议申请人"), max_length=200, blank=True)
     filed_on = models.DateField(_("申请复议日期"), db_index=True)
@@ -131,7 +136,12 @@ class Lawsuit(models.Model):
     within the 举证 period after receiving the complaint (``defense_due_on``).
     """
 
-    case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="lawsuits")
+    case = models.ForeignKey(
+        "requests_app.Case",
+        on_delete=models.PROTECT,
+        related_name="lawsuits",
+        verbose_name=_("申请"),
+    )
     court = models.CharField(_("法院"), max_length=200, blank=True)
     plaintiff = models.CharField(_("原告"), max_length=200, blank=True)
     filed_on = models.DateField(_("立案日期"), db_index=True)
@@ -147,7 +157,12 @@ class Lawsuit(models.Model):
     review_body_co_defendant = models.BooleanField(_("复议机关为共同被告"), default=False)
     instance = models.PositiveSmallIntegerField(_("审级"), default=1)
     appeal_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        verbose_name=_("上诉所涉一审"),
     )
     simple_procedure = models.BooleanField(_("简易程序"), default=False)
     judgment_due_on = models.DateField(_("审理期限"), null=True, blank=True)
@@ -197,6 +212,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="complaints",
+        verbose_name=_("申请"),
     )
     agency = models.ForeignKey(
         "requests_app.Agency",
@@ -240,7 +256,10 @@ class FeeNotice(models.Model):
         BY_PAGES = "by_pages", _("按量计收")
 
     case = models.ForeignKey(
-        "requests_app.Case", on_delete=models.PROTECT, related_name="fee_notices"
+        "requests_app.Case",
+        on_delete=models.PROTECT,
+        related_name="fee_notices",
+        verbose_name=_("申请"),
     )
     method = models.CharField(_("计收方式"), max_length=10, choices=Method.choices, blank=True)
     amount_yuan = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
@@ -250,7 +269,12 @@ class FeeNotice(models.Model):
     waived = models.BooleanField(_("已减免"), default=False)
     waiver_reason = models.TextField(_("减免理由"), blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("发出人"),
     )
 
     class Meta:

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
-from requests_app.calendars import calendar_changed, library_schedule, statutory_holidays
+from requests_app.calendars import (
+    LIBRARY_SOURCE,
+    calendar_changed,
+    library_schedule,
+    statutory_holidays,
+)
 from requests_app.models import Agency, CalendarDay, CalendarYear
 from requests_app.services.clock import calendar_dates_changed
 
@@ -390,7 +395,7 @@ def calendar_years_refresh(
                 year=year,
                 holidays=names,
                 workdays={d: "调休上班" for d in workdays},
-                source="holidays library",
+                source=LIBRARY_SOURCE,
                 actor=actor,
             )
         )

@@ -46,6 +46,10 @@ from requests_app.signals import case_changed
 MAX_EXTENSION_DAYS = 20  # 条例 Art 33 ¶2: at most 20 working days, once
 
 
+# Who acted, in the history, for a step the applicant took themselves (the applicant's pages).
+APPLICANT_LABEL = "申请人（网上）"
+
+
 def actor_label(actor) -> str:
     if actor is None:
         return "系统"
@@ -82,6 +86,7 @@ def case_perform_action(
     reason: str = "",
     transition: str | None = None,
     permitted: bool | None = None,
+    label: str | None = None,
 ) -> Case:
     """Run one action on a case, the one way a case changes: lock the row, check the version
     the caller saw and the actor's permission, ``apply`` the change, save it, write its one
@@ -93,6 +98,8 @@ def case_perform_action(
     and whose ``permission=`` applies); for other actions the role table is checked.
     ``permitted`` is the caller's own verdict for an actor whose right does not come from the
     case's agency (the unit a 交办 asks answers it: services/records_tasks.py).
+    ``label`` names who acted when it is not a user (``APPLICANT_LABEL`` for a step the
+    applicant took on their own pages); by default the actor's name, or 系统.
     """
     effective_at = effective_at or timezone.now()
     with transaction.atomic():
@@ -132,7 +139,7 @@ def case_perform_action(
             case=locked,
             kind=kind,
             actor=actor,
-            actor_label=actor_label(actor),
+            actor_label=label or actor_label(actor),
             effective_at=effective_at,
             from_state=from_state,
             to_state=locked.state,
@@ -406,23 +413,32 @@ def case_receive_supplement(
     received_on: dt.date | None = None,
     effective_at=None,
     expected_version=None,
+    text: str = "",
+    by_applicant: bool = False,
 ) -> Case:
     """Record the supplemented application; R′ is the day it arrives and the reply clock
-    starts again from it (Art 30)."""
+    starts again from it (Art 30). ``text`` is what the applicant wrote, when it came
+    online; ``by_applicant`` (with no actor) marks a 补正 the applicant answered on their
+    pages, whose R′ the system fixes (possibly the next working day)."""
     effective_at = effective_at or timezone.now()
     received_on = _check_day(
         received_on or local_date(effective_at),
         case=case,
         field="received_on",
         label="补正收到日期",
+        allow_future=actor is None,
     )
+    data = {"received_on": _iso(received_on)}
+    if text:
+        data["text"] = text
     return _transition(
         "receive_supplement",
         case=case,
         actor=actor,
         effective_at=effective_at,
         expected_version=expected_version,
-        data={"received_on": _iso(received_on)},
+        data=data,
+        label=APPLICANT_LABEL if by_applicant else None,
     )
 
 
@@ -1164,9 +1180,16 @@ def case_serve_reply(
 
 
 def case_withdraw(
-    *, case: Case, actor, reason: str = "", effective_at=None, expected_version=None
+    *,
+    case: Case,
+    actor,
+    reason: str = "",
+    effective_at=None,
+    expected_version=None,
+    by_applicant: bool = False,
 ) -> Case:
-    """The applicant withdraws the application (any open state)."""
+    """The applicant withdraws the application (any open state): recorded by a caseworker,
+    or by the applicant on their pages (``by_applicant``, no actor)."""
     effective_at = effective_at or timezone.now()
     on = local_date(effective_at)
     return _transition(
@@ -1178,6 +1201,7 @@ def case_withdraw(
         expected_version=expected_version,
         data={"on": _iso(on), "outcome": Outcome.WITHDRAWN},
         reason=reason,
+        label=APPLICANT_LABEL if by_applicant else None,
     )
 
 

@@ -14,6 +14,7 @@ from celery import current_app
 NOTIFICATIONS_SEND_TASK = "requests_app.notifications_send"
 DEADLINES_SWEEP_TASK = "requests_app.deadlines_sweep"
 DEADLINES_PROCESS_BATCH_TASK = "requests_app.deadlines_process_batch"
+SMS_SEND_TASK = "requests_app.sms_send"
 
 
 def task_enqueue(name: str, *, args: tuple | list = (), **options):

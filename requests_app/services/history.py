@@ -29,6 +29,6 @@ def case_record_change_after_publication(
                 "cause_event_id": cause.pk,
                 "cause": cause.kind,
             },
-            reason=f"已发布的年度报告受影响 / published annual reports affected: "
-            f"{', '.join(str(pk) for pk in sorted(report_ids))}",
+            # The reports are named in the data (report_ids); the reason is for the reader.
+            reason=f"已发布的年度报告受影响（{len(report_ids)} 份）",
         )

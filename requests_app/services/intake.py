@@ -46,6 +46,7 @@ CASE_FIELDS = (
     "purpose",
     "information_form",
     "delivery_method",
+    "sms_opt_in",
 )
 
 
@@ -207,6 +208,19 @@ def _submitted_event(case: Case, *, actor, at: dt.datetime) -> CaseEvent:
     return event
 
 
+def online_receipt_day(agency: Agency, at: dt.datetime) -> dt.date:
+    """The day something sent online at ``at`` counts as received (Art 31(二), DOMAIN.md §1
+    Decision): that day, or the next working day when sent on a non-working day. Fixes R of an
+    automatically confirmed submission and R′ of a 补正 answered on the applicant's pages."""
+    from requests_app.calendars import calendar_for_agency
+
+    day = local_date(at)
+    calendar = calendar_for_agency(agency)
+    if not calendar.is_working_day(day):
+        day = calendar.next_working_day(day)
+    return day
+
+
 def case_submit(
     *, agency: Agency, fields: dict, channel: str = Channel.ONLINE, submitted_at=None
 ) -> tuple[Case, str]:
@@ -217,7 +231,6 @@ def case_submit(
     working day when submitted on a non-working day (docs/law.md, "The day of receipt").
     Raises InvalidInput when the applicant and delivery rules refuse the fields
     (``application_fields_check``)."""
-    from requests_app.calendars import calendar_for_agency
 
     if channel not in CONFIRMED_CHANNELS:
         raise InvalidInput(
@@ -235,12 +248,11 @@ def case_submit(
         # 重复申请 flag (Art 36(六)): the row now, the comparison by the sweep.
         repeat_check_pending(case=case)
         if agency.auto_confirm_receipt:
-            day = local_date(submitted_at)
-            calendar = calendar_for_agency(agency)
-            if not calendar.is_working_day(day):
-                day = calendar.next_working_day(day)
             case = case_confirm_receipt(
-                case=case, actor=None, received_on=day, effective_at=submitted_at
+                case=case,
+                actor=None,
+                received_on=online_receipt_day(agency, submitted_at),
+                effective_at=submitted_at,
             )
         return case, code
 

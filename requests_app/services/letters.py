@@ -182,6 +182,23 @@ def _resolve_kind(case: Case, kind: str) -> str:
     return kind
 
 
+# Art 37: the 区分处理 说明 of the review goes into these replies by itself.
+WITHHELD_TABLE_KINDS = frozenset({LetterKind.REPLY_PARTIAL, LetterKind.REPLY_WITHHELD})
+
+
+def withheld_table(case: Case) -> list[dict[str, str]]:
+    """The 区分处理 说明 of ``case``'s review: record, pages, basis, reason, one row each."""
+    return [
+        {
+            "record": f"《{row.record}》",
+            "pages": row.pages_label,
+            "basis": row.basis_label,
+            "reason": row.reason,
+        }
+        for row in review_summary(case).rows
+    ]
+
+
 def letter_content(case: Case, kind: str, *, on: dt.date, number: str = "") -> dict:
     """The drafted text of a letter (no numbering, no saving). Raises InvalidInput when the
     case lacks a fact the letter states."""
@@ -195,18 +212,7 @@ def letter_content(case: Case, kind: str, *, on: dt.date, number: str = "") -> d
     except LetterNotApplicable as exc:
         raise InvalidInput(str(exc), str(exc), fields={"kind": ["not_applicable"]}) from exc
     addressee = facts.get("consultee") if kind == LetterKind.THIRD_PARTY_CONSULTATION else None
-    withheld = []
-    if kind in (LetterKind.REPLY_PARTIAL, LetterKind.REPLY_WITHHELD):
-        # Art 37: the 区分处理 说明 of the review goes into the reply by itself.
-        withheld = [
-            {
-                "record": f"《{row.record}》",
-                "pages": row.pages_label,
-                "basis": row.basis_label,
-                "reason": row.reason,
-            }
-            for row in review_summary(case).rows
-        ]
+    withheld = withheld_table(case) if kind in WITHHELD_TABLE_KINDS else []
     return {
         "kind": kind,
         "letterhead": template["letterhead"],
@@ -334,6 +340,14 @@ def letter_serve(
                     "答复书与当前拟答复结果不一致，请重新制作答复书。",
                     "The reply letter no longer matches the approved outcome; draft it again.",
                 )
+            if locked.kind in WITHHELD_TABLE_KINDS and (
+                locked.content.get("withheld_table", []) != withheld_table(case)
+            ):
+                raise TransitionRefused(
+                    "答复书的区分处理说明与当前审查结果不一致，请重新制作答复书。",
+                    "The letter's table of what is withheld no longer matches the review; "
+                    "draft it again.",
+                )
             case_serve_reply(
                 case=case,
                 actor=actor,
@@ -365,3 +379,43 @@ def letter_serve(
         locked.served_by = actor
         locked.save(update_fields=["served_on", "service_method", "served_by"])
     return locked
+
+
+def submission_receipt_content(case: Case, *, access_code: str) -> dict:
+    """The applicant's printable receipt of an online submission, in a letter's shape (for
+    ``letters.render.render_pdf``): the tracking number, the access code (printed once, for
+    the applicant's own keeping), what was asked and how to follow it. Not a numbered letter
+    and not stored: R is fixed later, by the office's confirmation (Art 31)."""
+    template = letter_template_resolve(case.agency, LetterKind.REGISTRATION_RECEIPT)
+    submitted = timezone.localtime(case.submitted_at)
+    lines = [
+        f"您于{cn_date(submitted.date())}{submitted:%H:%M}通过网上提交的政府信息公开申请已收到，"
+        f"申请编号为{case.tracking_number}，查询码为{access_code}。",
+        "请妥善保存申请编号和查询码：凭二者可在本网站“查询办理进度”中查看办理情况、"
+        "下载告知书和答复书、在线补正或撤回申请。查询码只显示这一次，本机关无法找回。",
+        f"所需信息：{case.description}",
+    ]
+    if case.document_number:
+        lines.append(f"文件名称、文号：{case.document_number}")
+    lines.append(
+        f"信息提供形式：{case.get_information_form_display()}；"
+        f"获取信息方式：{case.get_delivery_method_display()}。"
+    )
+    lines.append(
+        "本机关确认收到申请之日为收到申请日期，答复期限自该日起计算（《政府信息公开条例》"
+        "第三十一条、第三十三条）。"
+    )
+    return {
+        "kind": "submission_receipt",
+        "letterhead": template["letterhead"],
+        "title": "政府信息公开申请提交回执",
+        "number": "",
+        "addressee": case.applicant_name,
+        "paragraphs": lines,
+        "legal_basis": "",
+        "remedies": "",
+        "signature": case.agency.name,
+        "date": cn_date(submitted.date()),
+        "contact_block": template["contact_block"],
+        "tracking_number": case.tracking_number,
+    }

@@ -1,14 +1,17 @@
 """Notifications: the in-app inbox and the e-mail outbox, one ``Notification`` row per message.
 
 Rows are written inside the transaction of the step they report, with a unique ``dedup_key``,
-so a replayed step writes nothing twice. E-mail is sent afterwards from the rows
-(``notifications_send``) and each row is marked sent in the same short transaction that sent
-it: a killed worker leaves the row unsent and the next run sends it. The after-commit kick of
-the send task tolerates an unreachable broker; the periodic sweep sends whatever is left.
+so a replayed step writes nothing twice (notifications exactly once). E-mail is sent afterwards
+from the rows (``notifications_send``), each marked sent in the short transaction that sends
+it: a killed worker leaves the row unsent and the next run sends it again, with the same
+``Message-ID`` (delivery at least once). The after-commit kick of the send task tolerates an
+unreachable broker; the periodic sweep sends whatever is left.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -17,9 +20,10 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from requests_app import validation
 from requests_app.clock import provisional_clause, provisional_years_of
-from requests_app.models import Case, CaseEvent, EventKind, Notification
-from requests_app.services.enqueue import NOTIFICATIONS_SEND_TASK, task_enqueue
+from requests_app.models import Case, CaseEvent, EventKind, Notification, NotificationKind
+from requests_app.services.enqueue import NOTIFICATIONS_SEND_TASK, SMS_SEND_TASK, task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ APPLICANT_KINDS = frozenset(
         EventKind.ABANDON_NO_SUPPLEMENT,
         EventKind.ABANDON_NO_FEE,
         EventKind.WITHDRAW,
+        EventKind.QUESTION_ANSWERED,
     }
 )
 
@@ -121,40 +126,99 @@ def applicant_message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
             f"{case.applicant_name}：\n\n您的申请（{number}）已于 {_date(case.concluded_on)} "
             f"终止办理：{case.get_outcome_display()}。"
         )
+    elif kind == EventKind.QUESTION_ANSWERED:
+        subject = f"【{agency}】对您留言的答复（{number}）"
+        body = (
+            f"{case.applicant_name}：\n\n您就申请（{number}）的留言：\n{data.get('question', '')}"
+            f"\n\n本机关答复如下：\n{event.reason}"
+        )
     else:
         return None
     return subject, body + f"\n\n{agency}\n{case.agency.phone}"
 
 
+# One short text per event an applicant who opted in is told of by SMS (never the access
+# code, never their name: a phone may be read by others). Keyed by the event kinds.
+SMS_TEMPLATES = {
+    EventKind.CONFIRM_RECEIPT: "received",
+    EventKind.REGISTER: "received",
+    EventKind.REQUEST_SUPPLEMENT: "supplement_requested",
+    EventKind.EXTEND: "extended",
+    EventKind.SERVE_REPLY: "replied",
+    EventKind.REPLY_ON_SPOT: "replied",
+    EventKind.ISSUE_FEE_NOTICE: "fee_notice",
+}
+SMS_TEXTS = {
+    "received": "【{agency}】您的政府信息公开申请{number}已于{received_on}收到，将于{reply_due_on}前答复。",
+    "supplement_requested": (
+        "【{agency}】您的申请{number}需要补正，请于{supplement_due_on}前登录申请平台查看并补正，"
+        "逾期视为放弃申请。"
+    ),
+    "extended": "【{agency}】您的申请{number}答复期限已延长至{reply_due_on}。",
+    "replied": "【{agency}】您的申请{number}已于{replied_on}答复，请登录申请平台查看答复书。",
+    "fee_notice": "【{agency}】您的申请{number}需缴纳信息处理费{amount}元，请于{fee_due_on}前缴纳。",
+}
+
+
+def sms_text(case: Case, event: CaseEvent) -> str | None:
+    """The text message for ``event``, or ``None`` when its kind has none."""
+    template = SMS_TEMPLATES.get(event.kind)
+    if template is None:
+        return None
+    return SMS_TEXTS[template].format(
+        agency=case.agency.name,
+        number=case.tracking_number,
+        received_on=_date(case.restarted_on or case.received_on),
+        reply_due_on=_date(case.reply_due_on),
+        supplement_due_on=_date(case.supplement_due_on),
+        replied_on=_date(case.replied_on),
+        fee_due_on=_date(case.fee_due_on),
+        amount=(event.data or {}).get("amount_yuan", ""),
+    )
+
+
 def case_event_notify(event: CaseEvent) -> list[Notification]:
     """Write the notifications ``event`` causes (the applicant's e-mail when they gave an
-    address) inside the caller's transaction, and kick the sender after commit.
+    address; a text message when they opted in with a mobile number) inside the caller's
+    transaction, and kick the senders after commit.
 
     Idempotent: the rows' keys derive from the event, so a second call writes nothing.
     """
     if event.kind not in APPLICANT_KINDS:
         return []
     case = event.case
-    if not case.email:
-        return []
-    message = applicant_message(case, event)
-    if message is None:
-        return []
-    subject, body = message
-    created = notifications_create(
-        [
-            Notification(
-                dedup_key=f"event:{event.pk}:applicant:email",
-                case=case,
-                email=case.email,
-                channel=Notification.Channel.EMAIL,
-                kind=f"applicant_{event.kind}",
-                subject=subject[:200],
-                body=body,
+    rows = []
+    if case.email:
+        message = applicant_message(case, event)
+        if message is not None:
+            subject, body = message
+            rows.append(
+                Notification(
+                    dedup_key=f"event:{event.pk}:applicant:email",
+                    case=case,
+                    email=case.email,
+                    channel=Notification.Channel.EMAIL,
+                    kind=NotificationKind(f"applicant_{event.kind}"),
+                    subject=subject[:200],
+                    body=body,
+                )
             )
-        ]
-    )
-    return created
+    if case.sms_opt_in and is_mobile_number(case.phone):
+        text = sms_text(case, event)
+        if text is not None:
+            rows.append(
+                Notification(
+                    dedup_key=f"event:{event.pk}:applicant:sms",
+                    case=case,
+                    phone=case.phone,
+                    channel=Notification.Channel.SMS,
+                    kind=NotificationKind(f"sms_{SMS_TEMPLATES[event.kind]}"),
+                    subject=text[:200],
+                    body=text,
+                    delivery_status=Notification.Delivery.PENDING,
+                )
+            )
+    return notifications_create(rows)
 
 
 def notifications_create(rows: Sequence[Notification]) -> list[Notification]:
@@ -177,6 +241,9 @@ def notifications_create(rows: Sequence[Notification]) -> list[Notification]:
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     if any(r.channel == Notification.Channel.EMAIL for r in fresh):
         transaction.on_commit(notifications_kick)
+    sms_keys = [r.dedup_key for r in fresh if r.channel == Notification.Channel.SMS]
+    if sms_keys:
+        transaction.on_commit(lambda: sms_kick(keys=sms_keys))
     return fresh
 
 
@@ -232,11 +299,25 @@ def notifications_kick() -> None:
         logger.warning("broker unreachable: e-mail left for the next sweep", exc_info=True)
 
 
-def notifications_send(*, limit: int = 500) -> int:
-    """Send unsent e-mail rows, one short transaction per row (locked, sent, marked).
+def notification_message_id(row: Notification) -> str:
+    """The e-mail's ``Message-ID``: the same every time this notification is sent, so a re-sent
+    copy (a worker killed between the SMTP server's acceptance and the commit) is recognisably
+    the same message, and mail clients fold it with the first."""
+    digest = hashlib.sha256(row.dedup_key.encode()).hexdigest()[:24]
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    return f"<n{row.pk}.{digest}@{domain}>"
 
-    Safe to run concurrently (rows are claimed with ``SKIP LOCKED``) and after a crash (an
-    unmarked row is sent again; a marked one never is). Returns the number sent.
+
+def notifications_send(*, limit: int = 500) -> int:
+    """Send unsent e-mail rows, one short transaction per row (locked, marked, sent, committed).
+
+    ``sent_at`` is written first and the message handed to the mail server last, so the only
+    window in which a crash resends is the commit itself: a send that fails rolls the mark back
+    (the row is retried on the next run); a process killed after the server accepted the
+    message but before the commit leaves the row unsent, and the next run sends it again with
+    the same ``Message-ID``. Delivery is therefore at least once, never lost.
+
+    Safe to run concurrently (rows are claimed with ``SKIP LOCKED``). Returns the number sent.
     """
     sent = 0
     connection = get_connection(fail_silently=False)
@@ -255,21 +336,131 @@ def notifications_send(*, limit: int = 500) -> int:
             if not row.email:
                 Notification.objects.filter(pk=row.pk).update(sent_at=timezone.now())
                 continue
+            message = EmailMessage(
+                subject=row.subject,
+                body=row.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[row.email],
+                headers={
+                    "Message-ID": notification_message_id(row),
+                    "X-Notification-Key": row.dedup_key,
+                },
+                connection=connection,
+            )
             try:
-                EmailMessage(
-                    subject=row.subject,
-                    body=row.body,
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[row.email],
-                    headers={"X-Notification-Key": row.dedup_key},
-                    connection=connection,
-                ).send()
+                with transaction.atomic():  # a savepoint: a failed send un-marks the row
+                    Notification.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+                    message.send()
             except Exception:
                 logger.exception("sending notification %s failed; will retry", row.pk)
                 skipped.append(row.pk)
                 continue
-            Notification.objects.filter(pk=row.pk, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
             sent += 1
+        # committed: from here on the row is never sent again
     return sent
+
+
+# --- text messages -------------------------------------------------------------------------------
+def is_mobile_number(phone: str) -> bool:
+    return bool(phone) and validation.is_mobile_number(phone)
+
+
+def sms_kick(*, keys=None, ids=None) -> None:
+    """Queue one send task per SMS row (by id: no phone, no text in the broker). An
+    unreachable broker is logged; the periodic sweep (``sms_send_pending``) queues them later."""
+    if ids is None:
+        ids = list(
+            Notification.objects.filter(dedup_key__in=keys, sent_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+    for pk in ids:
+        try:
+            task_enqueue(SMS_SEND_TASK, args=[pk], retry=False)
+        except Exception:  # the row is safe in the database; the sweep queues it again
+            logger.warning(
+                "broker unreachable: text message left for the next sweep", exc_info=True
+            )
+            return
+
+
+def sms_send(*, notification_id: int) -> str:
+    """Send one text message row through ``SMS_BACKEND`` and record what happened: its status
+    (sent / failed), the attempts, the gateway's reference or the last error.
+
+    Returns the status after this attempt ("sent", "failed", or "skipped" for a row already
+    sent or failed, or being sent by another worker, which is left alone). Raises ``SmsTemporaryError`` when the attempt failed
+    for a reason worth retrying and attempts remain (the task retries); a row that reaches
+    ``SMS_MAX_ATTEMPTS`` is marked failed instead. Safe to run twice: a sent or failed row is
+    not sent again."""
+    from requests_app.sms import SmsRejected, SmsTemporaryError, sms_backend
+
+    retry = None
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk=notification_id,
+                channel=Notification.Channel.SMS,
+                sent_at__isnull=True,
+                delivery_status=Notification.Delivery.PENDING,
+            )
+            .first()
+        )
+        if row is None:
+            return "skipped"
+        attempts = row.attempts + 1
+        try:
+            reference = sms_backend().send(phone=row.phone, text=row.body, reference=f"n{row.pk}")
+        except SmsTemporaryError as error:
+            failed = attempts >= settings.SMS_MAX_ATTEMPTS
+            Notification.objects.filter(pk=row.pk).update(
+                attempts=attempts,
+                last_error=str(error)[:300],
+                delivery_status=(
+                    Notification.Delivery.FAILED if failed else Notification.Delivery.PENDING
+                ),
+            )
+            if failed:
+                return "failed"
+            retry = error  # raised once the attempt is recorded (after this transaction)
+        except SmsRejected as error:
+            Notification.objects.filter(pk=row.pk).update(
+                attempts=attempts,
+                last_error=str(error)[:300],
+                delivery_status=Notification.Delivery.FAILED,
+            )
+            return "failed"
+        else:
+            Notification.objects.filter(pk=row.pk).update(
+                attempts=attempts,
+                sent_at=timezone.now(),
+                delivery_status=Notification.Delivery.SENT,
+                gateway_reference=reference,
+                last_error="",
+            )
+            return "sent"
+    raise retry
+
+
+# Rows left pending this long without a send (a lost kick: the broker was down) are queued
+# again by the sweep; a row being retried by its task is younger than that between tries.
+SMS_STALE_MINUTES = 30
+
+
+def sms_send_pending(*, limit: int = 500) -> int:
+    """Queue the text messages whose kick was lost (pending, not recently tried). Returns how
+    many were queued. Queuing twice is harmless: the send claims the row and skips a sent one."""
+    stale = timezone.now() - dt.timedelta(minutes=SMS_STALE_MINUTES)
+    ids = list(
+        Notification.objects.filter(
+            channel=Notification.Channel.SMS,
+            sent_at__isnull=True,
+            delivery_status=Notification.Delivery.PENDING,
+            created_at__lt=stale,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sms_kick(ids=ids)
+    return len(ids)

@@ -25,7 +25,12 @@ from django.db import transaction
 from requests_app.calendars import calendar_for_agency
 from requests_app.clock import ESCALATE, REMIND, Action, due_actions
 from requests_app.deadlines import ONE_DAY
-from requests_app.models import EventKind, Lawsuit, Review
+from requests_app.models import (
+    EventKind,
+    Lawsuit,
+    NotificationKind,
+    Review,
+)
 from requests_app.selectors import approvers_by_agency
 from requests_app.services.clock import clock_today
 from requests_app.services.reminders import (
@@ -80,13 +85,13 @@ def _message(record, action: Action, label: str, basis: str) -> tuple[str, str, 
     what = "复议" if isinstance(record, Review) else "诉讼"
     if action.kind == REMIND:
         return (
-            "proceedings_reminder",
+            NotificationKind.PROCEEDINGS_REMINDER,
             f"【期限提醒】{number} {label}还有{action.days_before}个工作日届满（{action.due}）",
             f"申请 {number} 的行政{what}（{record.filed_on} 提起）{label}为 {action.due}，"
             f"还有 {action.days_before} 个工作日，请按时提交（{basis}）。",
         )
     return (
-        "proceedings_escalation",
+        NotificationKind.PROCEEDINGS_ESCALATION,
         f"【逾期】{number} {label}已于 {action.due} 届满",
         f"申请 {number} 的行政{what}（{record.filed_on} 提起）{label} {action.due} 已届满，"
         f"尚未记录提交，请督办（{basis}）。",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -283,6 +283,11 @@ def record_upload(
         data = {"title": title, "kind": kind, "sha256": sha256, "size": size, "pages": len(pages)}
 
         def apply(locked: Case) -> None:
+            # Checked again under the case's lock: a second upload of the same file that
+            # waited for the first one's lock sees it here.
+            already = _duplicate(locked, sha256)
+            if already is not None:
+                raise _duplicate_error(already)
             record = Record(
                 case=locked,
                 title=title,
@@ -304,7 +309,8 @@ def record_upload(
                 with open(review_path, "rb") as handle:
                     record.review_pdf.save("review.pdf", File(handle), save=False)
             try:
-                record.save()
+                with transaction.atomic():  # a savepoint: the step can still answer after it
+                    record.save()
             except IntegrityError as exc:  # the same file uploaded at the same moment
                 raise _duplicate_error(_duplicate(locked, sha256) or record) from exc
             RecordPage.objects.bulk_create(

@@ -45,20 +45,37 @@ def _most_similar(
     *, case_id: int, agency_id: int, key: str, description: str
 ) -> tuple[int | None, float]:
     """(the earlier case repeated, its similarity) or (None, 0.0) below the threshold."""
-    earlier = (
-        RepeatCheck.objects.filter(agency_id=agency_id, applicant_key=key, case_id__lt=case_id)
-        .order_by("-case_id")
-        .values_list("case_id", "case__description")[:REPEAT_LOOKBACK]
+    found = repeat_candidates(
+        agency_id=agency_id, key=key, description=description, before_case_id=case_id
     )
-    mine = bigrams(description)
-    best_id, best = None, 0.0
-    for earlier_id, earlier_description in earlier:
-        score = jaccard(mine, bigrams(earlier_description))
-        if score > best:
-            best_id, best = earlier_id, score
-    if best_id is None or best < repeat_threshold():
+    if not found:
         return None, 0.0
-    return best_id, round(best, 4)
+    best_id, best, _submitted_at = found[0]
+    return best_id, best
+
+
+def repeat_candidates(
+    *, agency_id: int, key: str, description: str, before_case_id: int | None = None
+) -> list[tuple[int, float, object]]:
+    """The applicant's (``key``) recent applications to the agency whose description is at
+    least ``repeat_threshold()`` alike: (case id, similarity, submitted at), most similar
+    first. A read: the applicant's pages ask it before submitting."""
+    earlier = RepeatCheck.objects.filter(agency_id=agency_id, applicant_key=key)
+    if before_case_id is not None:
+        earlier = earlier.filter(case_id__lt=before_case_id)
+    earlier = earlier.order_by("-case_id").values_list(
+        "case_id", "case__description", "case__submitted_at"
+    )[:REPEAT_LOOKBACK]
+    mine = bigrams(description)
+    threshold = repeat_threshold()
+    found = []
+    for earlier_id, earlier_description, submitted_at in earlier:
+        score = jaccard(mine, bigrams(earlier_description))
+        if score >= threshold and score > 0:
+            found.append((earlier_id, round(score, 4), submitted_at))
+    # The most similar first; among equals the most recent (the order read), as before.
+    found.sort(key=lambda row: -row[1])
+    return found
 
 
 def repeat_check_pending(*, case: Case) -> RepeatCheck:

@@ -64,7 +64,11 @@ from requests_app.clock import (
     provisional_clause,
     provisional_years_of,
 )
-from requests_app.models import Case, EventKind
+from requests_app.models import (
+    Case,
+    EventKind,
+    NotificationKind,
+)
 from requests_app.selectors import approvers_by_agency
 from requests_app.services import clock as clock_service
 from requests_app.services.enqueue import DEADLINES_PROCESS_BATCH_TASK, task_enqueue, task_producer
@@ -148,21 +152,21 @@ def _message(case: Case, action: Action) -> tuple[str, str, str]:
         # A deadline computed on a provisional calendar year says it may still move.
         clause = provisional_clause(provisional_years_of(case.clock, action.deadline))
         return (
-            "deadline_reminder",
+            NotificationKind.DEADLINE_REMINDER,
             f"【期限提醒】{number} {label}还有{action.days_before}个工作日届满（{action.due}）",
             f"申请 {number} 的{label}为 {action.due}{clause}，还有 {action.days_before} 个工作日，"
             "请及时办理。",
         )
     if action.kind == ESCALATE:
         return (
-            "deadline_escalation",
+            NotificationKind.DEADLINE_ESCALATION,
             f"【逾期】{number} {label}已于 {action.due} 届满",
             f"申请 {number} 的{label} {action.due} 已届满，尚未答复，请督办"
             "（《政府信息公开条例》第三十三条）。",
         )
     if action.kind == CONSULTATION_ENDED:
         return (
-            "consultation_ended",
+            NotificationKind.CONSULTATION_ENDED,
             f"【征求意见期满】{number} 征求意见期限已于 {action.due} 届满",
             f"申请 {number} 的被征求意见方未在 {action.due} 前答复。第三方逾期未提出意见的，"
             "由行政机关依照条例规定决定是否公开（第三十二条）；其他机关逾期未提出意见的视为同意"
@@ -171,7 +175,7 @@ def _message(case: Case, action: Action) -> tuple[str, str, str]:
     law = "第三十条" if action.kind == CLOSE_NO_SUPPLEMENT else "第四十二条"
     what = "补正" if action.kind == CLOSE_NO_SUPPLEMENT else "缴纳信息处理费"
     return (
-        "closure_proposed",
+        NotificationKind.CLOSURE_PROPOSED,
         f"【待确认终止】{number} 申请人逾期未{what}",
         f"申请 {number} 的{label} {action.due} 已届满，申请人未{what}。依照《政府信息公开条例》"
         f"{law}，请确认是否终止办理。",

@@ -3,11 +3,12 @@
 import datetime as dt
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from reporting.engine import ReportInputError, ReportInputs, compute_report
 from reporting.exporters import OUTPUTS, document_from_result, export
 from reporting.formats import FORMATS
+from requests_app.management.chinese_help import ChineseHelpCommand
 
 
 def _cutoff(value: str) -> dt.datetime:
@@ -25,31 +26,46 @@ def _cutoff(value: str) -> dt.datetime:
     return parsed
 
 
-class Command(BaseCommand):
-    help = "Compute an agency's annual report (依申请公开 tables) from its case history."
+class Command(ChineseHelpCommand):
+    help = (
+        "根据办理记录计算机关的政府信息公开工作年度报告（依申请公开部分的表格）。 / Compute an "
+        "agency's annual report (the 依申请公开 tables) from its case history."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True, help="report year, e.g. 2018")
-        parser.add_argument("--agency", required=True, help="agency code")
+        parser.add_argument(
+            "--year", type=int, required=True, help="报告年度，例如 2018 / report year"
+        )
+        parser.add_argument("--agency", required=True, help="机关代码 / agency code")
         parser.add_argument(
             "--format",
             choices=list(FORMATS),
             default=None,
-            help="default: the format in force for the year",
+            help="报告格式，默认为该年度适用的格式 / default: the format in force for the year",
         )
         parser.add_argument(
             "--no-descendants",
             action="store_true",
-            help="count the agency's own cases only, not its subordinate agencies'",
+            help="只统计本机关，不含下级机关 / the agency's own cases only",
         )
         parser.add_argument(
             "--cutoff",
             type=_cutoff,
             default=None,
-            help="ISO datetime with offset; default YEAR-12-31T23:59:59.999999+08:00",
+            help=(
+                "统计截止时间（ISO 8601，带时区），默认为当年 12 月 31 日结束 / "
+                "ISO datetime with offset; default YEAR-12-31T23:59:59.999999+08:00"
+            ),
         )
-        parser.add_argument("--output", choices=OUTPUTS, default="json")
-        parser.add_argument("--out", default=None, help="write to FILE instead of stdout")
+        parser.add_argument(
+            "--output",
+            choices=OUTPUTS,
+            default="json",
+            help="输出格式，默认 json / output format",
+        )
+        parser.add_argument(
+            "--out", default=None, help="写入文件而不是标准输出 / write to FILE instead of stdout"
+        )
 
     def handle(self, *args, **options):
         try:

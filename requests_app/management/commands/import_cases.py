@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from requests_app.importers import (
     import_histories,
@@ -10,32 +10,39 @@ from requests_app.importers import (
     read_jsonl,
     read_ledger,
 )
+from requests_app.management.chinese_help import ChineseHelpCommand
 
 
-class Command(BaseCommand):
+class Command(ChineseHelpCommand):
     help = (
-        "Import historical cases: FILE.jsonl (one history per line, DESIGN.md contract) or a "
-        "台账 ledger FILE.csv / FILE.xlsx (one row per application). Each history is replayed "
-        "through the state machine and clock; impossible histories are rejected with their "
-        "line and reason, the rest load. Exit status 1 when any line was rejected."
+        "导入历史申请：FILE.jsonl（每行一件申请的办理记录）或台账 FILE.csv / FILE.xlsx（每行一件"
+        "申请）。每件申请按状态机和期限规则重放；不可能的记录连同行号和原因被拒绝，其余照常导入。"
+        "有被拒绝的行时退出码为 1。 / Import historical cases: FILE.jsonl (one history per "
+        "line) or a 台账 ledger FILE.csv / FILE.xlsx (one row per application). Each history "
+        "is replayed through the state machine and clock; impossible histories are rejected "
+        "with their line and reason, the rest load. Exit status 1 when any line was rejected."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", nargs="?", help="FILE.jsonl, FILE.csv or FILE.xlsx")
+        parser.add_argument(
+            "file",
+            nargs="?",
+            help="要导入的文件：FILE.jsonl、FILE.csv 或 FILE.xlsx / the file to import",
+        )
         parser.add_argument(
             "--create-agencies",
             action="store_true",
-            help="create agencies missing along an agency path (the code doubles as the name)",
+            help="自动创建机关路径中缺少的机关（以代码作名称） / create missing agencies",
         )
         parser.add_argument(
             "--via-services",
             action="store_true",
-            help="replay each line through the services one by one (slow; the reference path)",
+            help="逐行通过业务服务重放（较慢，作对照） / replay each line through the services",
         )
         parser.add_argument(
             "--write-ledger-template",
             metavar="PATH",
-            help="write the ledger template (.csv or .xlsx) to PATH and exit",
+            help="把台账模板（.csv 或 .xlsx）写到 PATH 后退出 / write the ledger template and exit",
         )
 
     def handle(self, *args, **options):

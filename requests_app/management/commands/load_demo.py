@@ -571,6 +571,13 @@ class Command(BaseCommand):
                     "website": f"https://{email.split('@', 1)[1]}/",
                     "review_body": REVIEW_BODY.get(code, "安顺市人民政府"),
                     "court": COURT.get(code, "安顺市西秀区人民法院"),
+                    # The guide on the applicants' pages.
+                    "office_hours": "工作日 上午 9:00–12:00，下午 14:00–17:30",
+                    "not_handled": (
+                        "信访、投诉、举报事项（请通过信访渠道或 12345 热线提出）\n"
+                        "查阅本人的户籍、婚姻登记等档案（请向档案管理机关申请）\n"
+                        "要求为申请人制作、汇总、加工信息"
+                    ),
                 },
             )
             agencies[code] = agency
