@@ -124,11 +124,7 @@ def _submission_needs_captcha(request) -> bool:
 def _tracking_needs_captcha(request) -> bool:
     """Any wrong tracking number or access code from this IP within the API's
     ``tracking_enumeration`` window."""
-    throttle = TrackingEnumerationThrottle()
-    if throttle.rate is None:
-        return False
-    throttle.allow_request(request, None)
-    return bool(throttle.history)
+    return TrackingEnumerationThrottle().failures(request, None) > 0
 
 
 def _session_case(request) -> Case | None:

@@ -30,7 +30,7 @@ from requests_app.models import (
 from requests_app.services import cases as svc
 from requests_app.services.proceedings import lawsuit_decide, lawsuit_file, review_file
 from tests.clock_calendars import at, case_received, d, load_official
-from tests.factories import caseworker
+from tests.factories import caseworker, record_search
 
 LEGAL_RE = re.compile(r'data-legal-action="([a-z_]+)" href="([^"]+)"')
 CONFLICT = "该申请已被他人修改，请刷新后重试。"
@@ -49,6 +49,8 @@ def media(settings, tmp_path):
 
 def replied_case(agency, actor, outcome=Outcome.NOT_EXIST, **fields):
     case = case_received(agency, actor, "2026-03-02", **fields)
+    if outcome in svc.SEARCH_OUTCOMES:  # a reply of "not held" rests on a recorded search
+        case = record_search(case, actor, on=d("2026-03-16"), effective_at=at("2026-03-16", 8))
     case = svc.case_submit_for_approval(
         case=case, actor=actor, outcome=outcome, effective_at=at("2026-03-16", 9)
     )

@@ -163,8 +163,8 @@ class TaskDetailView(StaffView):
         tags=TAGS,
         responses={200: TaskOutputSerializer, **error_responses(401, 403, 404)},
     )
-    def get(self, request, task_id: int):
-        return Response(TaskOutputSerializer(_task(request.user, task_id)).data)
+    def get(self, request, pk: int):
+        return Response(TaskOutputSerializer(_task(request.user, pk)).data)
 
 
 class TaskAnswerView(StaffView):
@@ -182,7 +182,7 @@ class TaskAnswerView(StaffView):
         request={"multipart/form-data": TaskAnswerInputSerializer},
         responses={200: TaskOutputSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
     )
-    def post(self, request, task_id: int):
+    def post(self, request, pk: int):
         # The body is read before the task is looked up, as everywhere in the API.
         payload = {
             "answer": request.data.get("answer", ""),
@@ -192,7 +192,7 @@ class TaskAnswerView(StaffView):
         serializer = TaskAnswerInputSerializer(data=payload)
         serializer.is_valid(raise_exception=True)
         valid = serializer.validated_data
-        task = _task(request.user, task_id)
+        task = _task(request.user, pk)
         services.task_answer(
             task=task,
             actor=request.user,
@@ -207,8 +207,6 @@ def urls() -> list:
     return [
         path("staff/cases/<int:pk>/tasks/", CaseTasksView.as_view(), name="staff-case-tasks"),
         path("staff/tasks/", TaskListView.as_view(), name="staff-tasks"),
-        path("staff/tasks/<int:task_id>/", TaskDetailView.as_view(), name="staff-task"),
-        path(
-            "staff/tasks/<int:task_id>/answer/", TaskAnswerView.as_view(), name="staff-task-answer"
-        ),
+        path("staff/tasks/<int:pk>/", TaskDetailView.as_view(), name="staff-task"),
+        path("staff/tasks/<int:pk>/answer/", TaskAnswerView.as_view(), name="staff-task-answer"),
     ]

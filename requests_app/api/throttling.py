@@ -82,6 +82,16 @@ class FailureThrottle(ClientIpRateThrottle):
         )
         return failures < self.num_requests
 
+    def failures(self, request, view) -> int:
+        """How many failures are counted under the request's key now (0 without a key)."""
+        if self.rate is None:
+            return 0
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return 0
+        count, _left = window_count(self.cache, key, now=self.timer(), window=self.duration)
+        return count
+
     def record_failure(self, request, view) -> None:
         if self.rate is None:
             return
