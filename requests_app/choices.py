@@ -161,6 +161,9 @@ class EventKind(models.TextChoices):
     RELEASE_BUILT = "release_built", _("生成公开文本")
     RELEASE_PUBLISHED = "release_published", _("主动公开")
     RELEASE_UNPUBLISHED = "release_unpublished", _("撤回主动公开")
+    # 交办: asking another unit for the records (services/records_tasks.py).
+    TASK_ASSIGNED = "task_assigned", _("交办")
+    TASK_ANSWERED = "task_answered", _("交办答复")
 
 
 class Outcome(models.TextChoices):
@@ -294,6 +297,19 @@ class WithholdBasis(models.TextChoices):
 
 
 WITHHELD_OUTCOMES = frozenset(WithholdBasis.values)
+
+
+class RecordPurpose(models.TextChoices):
+    RESPONSIVE = "responsive", _("申请的政府信息")
+    SERVICE_PROOF = "service_proof", _("送达凭证")
+
+
+class DeliveryMode(models.TextChoices):
+    # How the reply was served, and the date each mode counts from (国办公开办函〔2016〕235号).
+    DIRECT = "direct", _("直接送达")  # the applicant's signature date
+    ENTRUSTED = "entrusted", _("委托送达")  # the date the entrusted receiver signs
+    POST = "post", _("邮寄送达（中国邮政）")  # the 交邮 date, EMS or registered mail
+    ELECTRONIC = "electronic", _("电子送达")  # the date sent (e-mail, online platform)
 
 
 class RecordKind(models.TextChoices):

@@ -88,6 +88,9 @@ LINKED_ACTION_ROLES: dict[str, set[str]] = {
         ),
         _HANDLING,
     ),
+    # 交办 (services/records_tasks.py): the handling roles ask; the asked unit answers by its
+    # own rule (``records_tasks.may_answer``), not by the case's agency.
+    "task_assigned": _HANDLING,
     "release_published": {R.APPROVER},
     "release_unpublished": {R.APPROVER},
 }

@@ -19,6 +19,7 @@ from requests_app.choices import (
     WITHHELD_OUTCOMES,
     Outcome,
     PageDecision,
+    RecordPurpose,
     WithholdBasis,
 )
 from requests_app.models import Case, Record, Release
@@ -95,7 +96,12 @@ def page_ranges(pages: list[int]) -> str:
 
 
 def _records(case: Case):
-    return Record.objects.filter(case=case).prefetch_related("pages__regions").order_by("pk")
+    # Proofs of service (送达回证) are kept with the case but never reviewed nor released.
+    return (
+        Record.objects.filter(case=case, purpose=RecordPurpose.RESPONSIVE)
+        .prefetch_related("pages__regions")
+        .order_by("pk")
+    )
 
 
 def review_summary(case: Case) -> ReviewSummary:

@@ -19,9 +19,10 @@ from requests_app.models import (
     Caseworker,
     Publication,
     Record,
+    RecordsTask,
     Release,
 )
-from requests_app.permissions import visible_cases_filter
+from requests_app.permissions import agencies_visible, caseworker_of, visible_cases_filter
 from requests_app.services.errors import CaseNotFound
 from requests_app.similarity import bigrams, jaccard
 
@@ -243,3 +244,38 @@ def published_similar(description: str) -> list[dict]:
         {"id": pk, "title": title, "url": f"/api/v1/published/{pk}/", "score": round(score, 2)}
         for score, pk, title in best[:SIMILAR_PUBLISHED_LIMIT]
     ]
+
+
+# --- 交办 (services/records_tasks.py) ---------------------------------------------------------
+TASK_ANSWERING_ROLES = {Role.REGISTRAR, Role.HANDLER, Role.APPROVER}
+
+
+def tasks_visible(user) -> QuerySet[RecordsTask]:
+    """The tasks ``user`` may read: those of the cases they see (the asking side) and those
+    asked of the units they see (the answering side, without the rest of the case)."""
+    visible = agencies_visible(user)
+    by_case, by_unit = visible.q("case__agency"), visible.q("unit")
+    if by_case is None:
+        return RecordsTask.objects.none()
+    return RecordsTask.objects.filter(by_case | by_unit)
+
+
+def tasks_to_answer(user) -> QuerySet[RecordsTask]:
+    """The open tasks ``user`` may answer (the workbench's "待我答复的交办")."""
+    open_tasks = RecordsTask.objects.filter(answered_at__isnull=True, case__state__in=OPEN_STATES)
+    if user.is_superuser:
+        return open_tasks
+    worker = caseworker_of(user)
+    if worker is None:
+        return RecordsTask.objects.none()
+    if worker.role == Role.ADMINISTRATOR:
+        return open_tasks.filter(unit__path__startswith=worker.agency.path)
+    if worker.role not in TASK_ANSWERING_ROLES:
+        return RecordsTask.objects.none()
+    return open_tasks.filter(unit_id=worker.agency_id)
+
+
+def units_to_ask(case: Case) -> QuerySet[Agency]:
+    """Every agency but the case's own, in the tree's order (a department right after its
+    agency)."""
+    return Agency.objects.exclude(pk=case.agency_id)

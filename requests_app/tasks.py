@@ -44,15 +44,18 @@ def sms_send_task(self, notification_id: int) -> str:
 @shared_task(name=DEADLINES_SWEEP_TASK, acks_late=True)
 def deadlines_sweep_task() -> dict:
     """Dispatch the deadline actions due today to the workers (one message per chunk of case
-    ids), complete the 重复申请 checks the submissions left pending, then queue the sending of
-    the e-mail and text messages left unsent (e.g. while the broker was down)."""
+    ids), chase the reviews', lawsuits' and 交办 deadlines, complete the 重复申请 checks the
+    submissions left pending, then queue the sending of the e-mail and text messages left unsent
+    (e.g. while the broker was down)."""
     from requests_app.services.notifications import sms_send_pending
     from requests_app.services.proceedings_sweep import proceedings_sweep
+    from requests_app.services.records_tasks import records_tasks_sweep
     from requests_app.services.repeats import repeat_checks_complete
     from requests_app.services.sweep import deadlines_sweep
 
     result = deadlines_sweep(dispatch=True)
     result["proceedings"] = proceedings_sweep()
+    result["records_tasks"] = records_tasks_sweep()
     result["repeat_checks"] = repeat_checks_complete()
     result["sms_queued"] = sms_send_pending()
     notifications_send_task.apply_async()

@@ -161,6 +161,15 @@ ITEMS: tuple[Item, ...] = (
         mine=True,
     ),
     Item(
+        "task_answered",
+        "交办已答复",
+        HANDLER,
+        lambda user, today: _open() & Q(last_step=EventKind.TASK_ANSWERED),
+        needs_last_step=True,
+        mine=True,
+        hint="被交办单位已提供文件或答复本单位未掌握",
+    ),
+    Item(
         "sent_back",
         "审核退回修改",
         HANDLER,
@@ -237,6 +246,24 @@ def workbench(user, *, today: dt.date | None = None, shown: int = 5) -> list[Ent
         first = list(cases.order_by("reply_due_on", "submitted_at", "pk")[:shown]) if count else []
         entries.append(Entry(item, count, first))
     return entries
+
+
+# --- 交办 asked of the user's unit: tasks, not cases (the unit does not see the case) -----------
+TASKS_TO_ANSWER = "tasks_to_answer"
+TASKS_TO_ANSWER_LABEL = "待我答复的交办"
+TASKS_TO_ANSWER_ROLES = frozenset({Role.REGISTRAR, Role.HANDLER, Role.APPROVER})
+
+
+def tasks_to_answer_for(user, *, shown: int = 5) -> tuple[int, list] | None:
+    """The "待我答复的交办" item: the count of open tasks asked of the user's unit and the most
+    urgent of them (``selectors.tasks_to_answer``, which the task list's
+    ``?todo=tasks_to_answer`` applies too); ``None`` for the roles that do not answer."""
+    worker = caseworker_of(user)
+    if not user.is_superuser and (worker is None or worker.role not in TASKS_TO_ANSWER_ROLES):
+        return None
+    tasks = selectors.tasks_to_answer(user).select_related("case", "case__agency")
+    count = tasks.count()
+    return count, list(tasks.order_by("due_on", "pk")[:shown]) if count else []
 
 
 def overdue_by_agency(user, today: dt.date | None = None) -> list[dict]:

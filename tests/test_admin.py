@@ -356,7 +356,7 @@ def test_service_validation_error_lands_on_the_field(client, office, handler):
         {
             "expected_version": case.version,
             "served_on": tomorrow.isoformat(),
-            "service_method": "post",
+            "service_method": "direct",
         },
     )
     assert response.status_code == 200

@@ -26,6 +26,7 @@ from requests_app.choices import CaseState as S
 from requests_app.choices import Role
 from requests_app.services import proceedings as legal
 from requests_app.services.letters import letter_draft
+from requests_app.services.records_tasks import task_assign
 from tests.factories import AgencyFactory, case_in_state, caseworker, valid_id_number
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -59,7 +60,7 @@ def test_the_run_covers_every_operation_of_the_schema():
     ids = {result.ok().definition.raw["operationId"] for result in schema.get_all_operations()}
     # A new endpoint changes this count: add it to PATH_IDS below (or it would be fuzzed with ids that
     # point nowhere, and their success path would never run).
-    assert len(ids) == 87
+    assert len(ids) == 92
     for op_id in ids:
         assert op_id.startswith(
             (
@@ -78,6 +79,8 @@ def test_the_run_covers_every_operation_of_the_schema():
                 "staff_publications_",
                 "published_",
                 "staff_tokens_",
+                "staff_case_tasks_",
+                "staff_tasks_",
             )
         ), op_id
     assert {"staff_cases_history_csv", "staff_reports_cell", "staff_lawsuits_decide"} <= ids
@@ -110,6 +113,7 @@ def fuzz_data(db, settings):
     )
     letter = letter_draft(case=processing, actor=approver, kind="registration_receipt")
     report = report_generate(agency=office, year=today.year, actor=approver)
+    task = task_assign(case=processing, actor=approver, unit=dept, request="请提供", days=5)
     token = base64.b64encode(b"fuzz-approver:pass-123456").decode()
     yield {
         "headers": {"Authorization": f"Basic {token}"},
@@ -120,6 +124,7 @@ def fuzz_data(db, settings):
             "/api/v1/staff/complaints/": complaint.pk,
             "/api/v1/staff/letters/": letter.pk,
             "/api/v1/staff/reports/": report.pk,
+            "/api/v1/staff/tasks/": task.pk,
         },
         "year": today.year,
         "approver": approver,

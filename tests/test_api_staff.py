@@ -667,7 +667,19 @@ BAD_ACTION_INPUT = [
     ),
     ("note", S.PROCESSING, {"text": "x", "effective_at": "0653-02-05T13:13:48Z"}, "effective_at"),
     ("confirm_receipt", S.SUBMITTED, {"received_on": "2099-01-01"}, "received_on"),
-    ("serve_reply", S.APPROVED, {"served_on": "2000-01-01"}, "served_on"),
+    (
+        "serve_reply",
+        S.APPROVED,
+        {"served_on": "2000-01-01", "service_method": "direct"},
+        "served_on",
+    ),
+    ("serve_reply", S.APPROVED, {"service_method": "post"}, "tracking_number"),
+    (
+        "serve_reply",
+        S.APPROVED,
+        {"service_method": "post", "carrier": "other", "tracking_number": "SF123"},
+        "carrier",
+    ),
 ]
 
 

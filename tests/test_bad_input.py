@@ -17,6 +17,7 @@ from requests_app.choices import Role
 from requests_app.models import Case, CaseEvent, Complaint
 from requests_app.services import proceedings as legal
 from requests_app.services.letters import letter_draft
+from requests_app.services.records_tasks import task_assign
 from tests.factories import application_fields, case_in_state, caseworker
 
 SQL = "'; DROP TABLE requests_app_case;--"
@@ -36,7 +37,9 @@ POSTS = sorted(
 )
 # The record upload takes multipart/form-data, every other body is JSON.
 UPLOAD = "/api/v1/staff/cases/{id}/records/"
-BODY_POSTS = [path for path, has_body in POSTS if has_body and path != UPLOAD]
+# Multipart only, like the record upload: answering a 交办 with files.
+TASK_ANSWER = "/api/v1/staff/tasks/{id}/answer/"
+BODY_POSTS = [path for path, has_body in POSTS if has_body and path not in (UPLOAD, TASK_ANSWER)]
 
 
 def basic(user) -> dict:
@@ -72,6 +75,7 @@ def world(tree, settings):
     )
     letter = letter_draft(case=processing, actor=approver, kind="registration_receipt")
     report = report_generate(agency=office, year=today.year, actor=approver)
+    task = task_assign(case=processing, actor=approver, unit=tree["dept"], request="请提供", days=5)
     ids = {
         "/api/v1/staff/cases/": processing.pk,
         "/api/v1/staff/reviews/": review.pk,
@@ -79,6 +83,7 @@ def world(tree, settings):
         "/api/v1/staff/complaints/": complaint.pk,
         "/api/v1/staff/letters/": letter.pk,
         "/api/v1/staff/reports/": report.pk,
+        "/api/v1/staff/tasks/": task.pk,
     }
     yield {"tree": tree, "approver": approver, "case": processing, "ids": ids}
     cache.clear()
@@ -102,7 +107,7 @@ def state_of_the_world() -> tuple:
 
 
 def test_every_post_operation_is_covered():
-    assert len(POSTS) == 59
+    assert len(POSTS) == 61
     # Operations that take no body (publishing a report, building a release, removing a
     # region, rejecting a suggestion) ignore one: nothing to parse.
     assert [p for p, has_body in POSTS if not has_body] == [
@@ -113,8 +118,9 @@ def test_every_post_operation_is_covered():
     ]
 
 
-def test_the_record_upload_takes_multipart_only(world):
-    url = url_of(UPLOAD, world["ids"])
+@pytest.mark.parametrize(("path", "required"), [(UPLOAD, "file"), (TASK_ANSWER, "answer")])
+def test_the_uploads_take_multipart_only(world, path, required):
+    url = url_of(path, world["ids"])
     client = Client()
     auth = basic(world["approver"])
     before = state_of_the_world()
@@ -124,7 +130,8 @@ def test_the_record_upload_takes_multipart_only(world):
     )
     assert_error(broken, 400)
     missing = client.post(url, {"title": "x"}, **auth)
-    assert assert_error(missing, 400)["fields"] == {"file": [missing.json()["fields"]["file"][0]]}
+    fields = assert_error(missing, 400)["fields"]
+    assert fields == {required: [missing.json()["fields"][required][0]]}
     assert state_of_the_world() == before
 
 

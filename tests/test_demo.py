@@ -130,7 +130,18 @@ def test_load_demo_twice(db):
         "第十六条第二款 过程性信息",
     ]
     assert Publication.objects.get(case=partial).is_active
-    waiting = Record.objects.exclude(case=partial).get()
+    waiting = Record.objects.exclude(case=partial).filter(tasks__isnull=True).get()
     assert waiting.case.state == S.PROCESSING
     assert not waiting.pages.exclude(decision="").exists()
+
+    # 交办: one answered with a record (landed in the case's records), one open and due; a
+    # reply served by EMS with its China Post number.
+    from requests_app.models import CaseEvent, RecordsTask
+
+    answered, waiting_task = RecordsTask.objects.order_by("pk")
+    assert answered.answer == "records" and answered.records.get().case == waiting.case
+    assert waiting_task.is_open and waiting_task.due_on >= today
+    assert waiting_task.next_reminder_on is not None
+    posted = CaseEvent.objects.filter(kind="serve_reply", data__service_method="post").first()
+    assert posted is not None and posted.data["tracking_number"].endswith("CN")
     assert f"/release/?n={partial.tracking_number}" in first_output

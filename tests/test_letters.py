@@ -297,7 +297,13 @@ def test_serving_the_reply_letter_serves_the_reply(office, approver):
     case = case_for(K.REPLY_DISCLOSED, office=office, approver=approver)
     letter = letter_draft(case=case, actor=approver, kind="reply")
     served_on = timezone.localdate()
-    letter = letter_serve(letter=letter, actor=approver, served_on=served_on, method="post")
+    letter = letter_serve(
+        letter=letter,
+        actor=approver,
+        served_on=served_on,
+        method="post",
+        tracking_number="RA473124829CN",
+    )
     case.refresh_from_db()
     assert case.state == S.REPLIED
     assert case.replied_on == served_on
@@ -306,6 +312,7 @@ def test_serving_the_reply_letter_serves_the_reply(office, approver):
     serve = CaseEvent.objects.filter(case=case, kind=EventKind.SERVE_REPLY).get()
     assert serve.data["served_on"] == served_on.isoformat()
     assert serve.data["service_method"] == "post"
+    assert serve.data["tracking_number"] == "RA473124829CN"
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.LETTER_SERVED).exists()
     with pytest.raises(TransitionRefused):
         letter_serve(letter=letter, actor=approver, served_on=served_on, method="post")

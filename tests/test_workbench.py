@@ -22,6 +22,7 @@ ROLES = {
         "mine_due_soon",
         "supplement_answered",
         "consultation_answered",
+        "task_answered",
         "sent_back",
         "closure_proposed",
         "to_serve",
@@ -84,6 +85,19 @@ def test_each_roles_workbench_counts_match_the_case_list(db):
             assert oldest == sorted(oldest)
     # The demo has work waiting: the comparisons above compared real numbers.
     assert nonzero >= 8
+    # 交办 asked of a unit: the workbench's "待我答复的交办" counts the rows of the task list.
+    tasks_url = f"{reverse('admin:requests_app_recordstask_changelist')}?todo=tasks_to_answer"
+    answering = 0
+    for username in ("office-handler", "xixiu-registrar", "xixiu-handler"):
+        client = client_for(username)
+        html = client.get(reverse("admin:index")).content.decode()
+        count, _first = workbench.tasks_to_answer_for(
+            get_user_model().objects.get(username=username)
+        )
+        assert tasks_url in html and f'data-count="{count}"' in html
+        assert list_count(client, tasks_url) == count, username
+        answering += count
+    assert answering >= 2  # the demo's open task, for the district's registrar and handler
 
 
 def test_items_mean_what_they_say(handler, approver, registrar, office):

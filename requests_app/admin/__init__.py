@@ -16,4 +16,4 @@ admin.site.index_template = "admin/requests_app/index.html"
 # is a 404). When the applicants' pages exist, set this to their address, e.g. "/".
 admin.site.site_url = None
 
-from . import agencies, calendar, cases, inbox, proceedings  # noqa: E402, F401
+from . import agencies, calendar, cases, inbox, proceedings, records_tasks  # noqa: E402, F401

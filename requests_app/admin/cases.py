@@ -45,6 +45,7 @@ from requests_app.workbench import DUE_SOON_DAYS, due_q, due_soon_limit
 
 from . import lists
 from . import records as records_admin
+from . import records_tasks as records_tasks_admin
 from .access import CaseworkerAccessMixin
 from .display import (
     clock_sections,
@@ -449,6 +450,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 )
             ),
             "records_panel": records_admin.records_panel(case, request.user),
+            "tasks_panel": records_tasks_admin.tasks_panel(case, request.user),
             "history": event_rows(events),
             "clock_sections": clock_sections(case.clock or {}),
             "reply_due_mark": (
@@ -493,6 +495,7 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
                 name="requests_app_case_attachment_file",
             ),
             *records_admin.urls(self.admin_site),
+            *records_tasks_admin.case_urls(self.admin_site),
             *super().get_urls(),
         ]
 
@@ -522,7 +525,9 @@ class CaseAdmin(CaseworkerAccessMixin, admin.ModelAdmin):
             request,
             case,
             label=label,
-            form=lambda data=None: form_class(data, case=case, user=request.user),
+            form=lambda data=None: form_class(
+                data, request.FILES or None, case=case, user=request.user
+            ),
             run=lambda form: run_action(case=case, action=action, form=form, actor=request.user),
             offered=action in available_actions(case, request.user),
             not_offered=refusal.message if refusal is not None else None,

@@ -57,7 +57,9 @@ def mask_address(value: str) -> str:
 # --- labels ---------------------------------------------------------------------------------
 SERVICE_METHODS = {
     "direct": "直接送达（申请人签收）",
-    "post": "邮寄",
+    "entrusted": "委托送达",
+    "post": "邮寄（中国邮政）",
+    "electronic": "电子送达",
     "email": "电子邮件",
     "online": "网上平台",
     "fax": "传真",
@@ -69,6 +71,7 @@ DUE_FIELD_LABELS = {
     "supplement_due_on": "申请人补正期限",
     "fee_due_on": "缴费期限",
     "consultation_due_on": "征求意见期限",
+    "records_task_due_on": "交办答复期限",
 }
 
 # Keys of CaseEvent.data and their Chinese labels; ids are internal and not shown.
@@ -155,6 +158,15 @@ DATA_LABELS = {
     "sha256": "SHA-256",
     "release_sha256": "公开文本 SHA-256",
     "returned_for_approval": "退回重新审核",
+    # 送达 proof and 交办.
+    "carrier": "寄送单位",
+    "tracking_number": "邮件号",
+    "entrusted_to": "受委托签收人",
+    "unit": "交办单位",
+    "answer_days": "交办期限（工作日）",
+    "due_on": "交办答复期限",
+    "answer": "交办答复",
+    "asked_by": "交办人",
 }
 # Data is shown in the order above, whatever order the database keeps a JSON object's keys in
 # (PostgreSQL's jsonb sorts them by length, SQLite keeps them as written).
@@ -213,6 +225,14 @@ def data_value(key: str, value: Any) -> str:
         return _choice_label(ConsulteeKind, value)
     if key == "service_method":
         return SERVICE_METHODS.get(value, str(value))
+    if key == "carrier":
+        from requests_app.services.cases import CARRIERS
+
+        return CARRIERS.get(value, str(value))
+    if key == "answer":
+        from requests_app.models import TaskAnswer
+
+        return _choice_label(TaskAnswer, value)
     if key in ("field", "deadline"):
         return DUE_FIELD_LABELS.get(value, str(value))
     if isinstance(value, list | tuple):

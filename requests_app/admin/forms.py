@@ -18,17 +18,16 @@ from requests_app.choices import (
     Channel,
     ConsulteeKind,
     DeliveryMethod,
+    DeliveryMode,
     IdType,
     InformationForm,
     Outcome,
     Role,
 )
 from requests_app.models import Agency, Case, FeeNotice
-from requests_app.services.cases import MAX_EXTENSION_DAYS
+from requests_app.services.cases import CARRIERS, CHINA_POST, MAX_EXTENSION_DAYS
 from requests_app.services.errors import InvalidInput
 from requests_app.services.intake import application_fields_check
-
-from .display import SERVICE_METHODS
 
 
 def choose_one(choices) -> list[tuple[str, str]]:
@@ -292,13 +291,43 @@ class WithdrawForm(ActionForm):
 
 
 class ServeReplyForm(ActionForm):
+    """送达 and its proof (国办公开办函〔2016〕235号): the mode, the date it counts from, a posted
+    reply's China Post number, and a scan of the receipt into the case's records."""
+
+    service_method = forms.ChoiceField(label="送达方式", choices=DeliveryMode.choices)
     served_on = _date_field(
         "送达日期",
         initial=timezone.localdate,
-        help_text="直接送达以申请人签收日、邮寄以交邮日、网上或电子邮件以发送日为准。",
+        help_text="直接送达为申请人签收日，委托送达为受委托人签收日，邮寄为交邮日，"
+        "电子送达为发送日；答复是否逾期按此日期计算。",
     )
-    service_method = forms.ChoiceField(label="送达方式", choices=list(SERVICE_METHODS.items()))
-    service_fields = ("served_on", "service_method")
+    carrier = forms.ChoiceField(
+        label="寄送单位",
+        choices=list(CARRIERS.items()),
+        initial=CHINA_POST,
+        required=False,
+        help_text="邮寄送达须通过中国邮政（EMS 或挂号信）交寄，其他快递公司不予登记。",
+    )
+    tracking_number = forms.CharField(
+        label="邮件号",
+        required=False,
+        max_length=40,
+        help_text="两个字母、九位数字加 CN（如 EA123456785CN），或以 1 开头的 13 位国内 EMS 单号。",
+    )
+    entrusted_to = forms.CharField(label="受委托签收人", required=False, max_length=100)
+    receipt = forms.FileField(
+        label="送达凭证扫描件",
+        required=False,
+        help_text="签收的送达回证、邮寄凭证（交寄单）或发送记录截图；存入本申请的文件，不对外公开。",
+    )
+    service_fields = (
+        "served_on",
+        "service_method",
+        "carrier",
+        "tracking_number",
+        "entrusted_to",
+        "receipt",
+    )
 
 
 class CloseForm(ActionForm):

@@ -373,7 +373,14 @@ class LetterServeForm(LegalForm):
     method = forms.ChoiceField(
         label="送达方式", choices=list(letter_services.SERVICE_METHODS.items())
     )
-    service_fields = ("served_on", "method")
+    tracking_number = forms.CharField(
+        label="邮件号",
+        required=False,
+        max_length=40,
+        help_text="邮寄送达答复书须经中国邮政（EMS 或挂号信），填写邮件号。",
+    )
+    entrusted_to = forms.CharField(label="受委托签收人", required=False, max_length=100)
+    service_fields = ("served_on", "method", "tracking_number", "entrusted_to")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

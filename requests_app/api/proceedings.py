@@ -317,6 +317,18 @@ class LetterDraftInputSerializer(serializers.Serializer):
 class LetterServeInputSerializer(serializers.Serializer):
     served_on = _DayField()
     method = serializers.ChoiceField(choices=list(letter_services.SERVICE_METHODS.items()))
+    tracking_number = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="邮寄送达答复书：中国邮政 EMS 或挂号信的邮件号 / China Post item number.",
+    )
+    entrusted_to = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="委托送达：受委托签收人 / who signed for an entrusted service.",
+    )
 
 
 class RepeatedRequestsFilterInputSerializer(serializers.Serializer):

@@ -38,7 +38,13 @@ from requests_app.api.throttling import (
     TrackingFailureThrottle,
     TrackingThrottle,
 )
-from requests_app.choices import PageDecision, RecordKind, SuggestionState, WithholdBasis
+from requests_app.choices import (
+    PageDecision,
+    RecordKind,
+    RecordPurpose,
+    SuggestionState,
+    WithholdBasis,
+)
 from requests_app.models import Case, Publication, Record, RecordPage, Region, Release, Suggestion
 from requests_app.permissions import can_download_original
 from requests_app.review import (
@@ -187,6 +193,7 @@ class RecordOutputSerializer(serializers.Serializer):
     original_name = serializers.CharField()
     is_reviewable = serializers.BooleanField()
     conversion_note = serializers.CharField()
+    purpose = serializers.ChoiceField(choices=RecordPurpose.choices)
     uploaded_at = serializers.DateTimeField()
     uploaded_by = serializers.SerializerMethodField()
 
@@ -204,6 +211,13 @@ class RecordUploadInputSerializer(serializers.Serializer):
     title = TextField(max_length=300, required=False, allow_blank=True, default="")
     source = TextField(max_length=200, required=False, allow_blank=True, default="")
     document_number = TextField(max_length=100, required=False, allow_blank=True, default="")
+    purpose = serializers.ChoiceField(
+        choices=RecordPurpose.choices,
+        required=False,
+        default=RecordPurpose.RESPONSIVE,
+        help_text="service_proof：送达凭证扫描件（送达后也可上传，不审查、不公开）/ a proof of "
+        "service: allowed after the reply is served, never reviewed nor released.",
+    )
 
 
 class ReasonInputSerializer(serializers.Serializer):
@@ -386,6 +400,7 @@ class RecordListView(StaffView):
             source=data["source"],
             document_number=data["document_number"],
             original_name=upload.name,
+            purpose=data["purpose"],
         )
         return Response(record_detail(record), status=201)
 

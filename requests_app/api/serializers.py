@@ -24,6 +24,7 @@ from requests_app.choices import (
     Channel,
     ConsulteeKind,
     DeliveryMethod,
+    DeliveryMode,
     IdType,
     InformationForm,
     Outcome,
@@ -32,7 +33,7 @@ from requests_app.choices import (
 from requests_app.clock import provisional_years_of
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
 from requests_app.selectors import agency_by_code, published_similar
-from requests_app.services.cases import ACTIONS
+from requests_app.services.cases import ACTIONS, CARRIERS
 from requests_app.services.errors import InvalidInput
 from requests_app.services.intake import APPLICATION_MESSAGES_EN, application_fields_check
 
@@ -697,8 +698,41 @@ class CaseSendBackInputSerializer(CaseActionInputSerializer):
 
 
 class CaseServeReplyInputSerializer(CaseActionInputSerializer):
-    served_on = _DayField(required=False)
-    service_method = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    """送达 and its proof (国办公开办函〔2016〕235号). The scan of the receipt is uploaded to the
+    case's records with ``purpose=service_proof`` (``staff_records_upload``)."""
+
+    service_method = serializers.ChoiceField(
+        choices=[
+            *DeliveryMode.choices,
+            ("email", "电子邮件"),
+            ("online", "网上平台"),
+            ("fax", "传真"),
+        ],
+        help_text="送达方式；email、online、fax 按电子送达登记 / The mode of service.",
+    )
+    served_on = _DayField(
+        required=False,
+        help_text="签收日（直接、委托）、交邮日（邮寄）或发送日（电子）；逾期按此计算。",
+    )
+    carrier = serializers.ChoiceField(
+        choices=list(CARRIERS.items()),
+        required=False,
+        allow_blank=True,
+        help_text="邮寄送达只接受中国邮政（china_post）/ Only China Post is accepted.",
+    )
+    tracking_number = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="EMS 或挂号信邮件号：两个字母、九位数字（含 S10 校验位）加 CN，或以 1 开头的 13 "
+        "位国内 EMS 单号 / China Post item number (S10 with a valid check digit, or 13-digit EMS).",
+    )
+    entrusted_to = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="委托送达：受委托签收人 / Who signed for an entrusted service.",
+    )
 
 
 class CaseWithdrawInputSerializer(CaseActionInputSerializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app.api import proceedings, public, records, staff
+from requests_app.api import proceedings, public, records, records_tasks, staff
 
 app_name = "api"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     ],
     *proceedings.urls(),  # reviews, lawsuits, complaints, fees, letters, repeat requests
     *records.urls(),  # records, their review, releases, the applicant's download, reading room
+    *records_tasks.urls(),  # 交办: asking another unit for the records, and its answer
 ]

@@ -27,6 +27,7 @@ from .records import (
     ReleaseFile,
     Suggestion,
 )
+from .records_tasks import RecordsTask, TaskAnswer
 from .repeats import RepeatCheck
 from .saved_filter import SavedFilter
 
@@ -49,6 +50,8 @@ __all__ = [
     "LetterKind",
     "LetterSequence",
     "LetterTemplate",
+    "RecordsTask",
+    "TaskAnswer",
     "RepeatCheck",
     "SavedFilter",
     "Publication",

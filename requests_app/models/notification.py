@@ -24,6 +24,10 @@ class NotificationKind(models.TextChoices):
     # A review's or a lawsuit's answer is due soon, or overdue.
     PROCEEDINGS_REMINDER = "proceedings_reminder", _("复议诉讼期限提醒")
     PROCEEDINGS_ESCALATION = "proceedings_escalation", _("复议诉讼逾期督办")
+    # A 交办 asked of a unit: its answer is due soon (to the unit), or overdue (to its head and
+    # the handler who asked; services/records_tasks.py).
+    RECORDS_TASK_REMINDER = "records_task_reminder", _("交办答复期限提醒")
+    RECORDS_TASK_ESCALATION = "records_task_escalation", _("交办逾期督办")
     # The applicant's e-mail about a step of the case (services.notifications.APPLICANT_KINDS).
     APPLICANT_CONFIRM_RECEIPT = "applicant_confirm_receipt", _("告知申请人：已确认接收")
     APPLICANT_REGISTER = "applicant_register", _("告知申请人：已登记")

@@ -30,7 +30,13 @@ from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.choices import PageDecision, RecordKind, SuggestionState, WithholdBasis
+from requests_app.choices import (
+    PageDecision,
+    RecordKind,
+    RecordPurpose,
+    SuggestionState,
+    WithholdBasis,
+)
 
 
 class _RecordsStorage(LazyObject):
@@ -96,6 +102,11 @@ class Record(models.Model):
         max_length=200,
     )
     conversion_note = models.CharField(_("转换说明"), max_length=300, blank=True)
+    # A record responsive to the application is reviewed and released; a proof of service
+    # (送达回证, 邮寄凭证) is kept with the case but never reviewed nor released.
+    purpose = models.CharField(
+        _("用途"), max_length=20, choices=RecordPurpose.choices, default=RecordPurpose.RESPONSIVE
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("上传人"),

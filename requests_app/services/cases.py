@@ -12,6 +12,7 @@ with a conflict instead of acting on a case someone else has changed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
@@ -25,7 +26,9 @@ from requests_app.choices import (
     REPLY_OUTCOMES,
     CaseState,
     ConsulteeKind,
+    DeliveryMode,
     Outcome,
+    RecordPurpose,
 )
 from requests_app.models import Case, CaseEvent, EventKind
 from requests_app.permissions import can_act, role_allows
@@ -82,6 +85,7 @@ def case_perform_action(
     data: dict | None = None,
     reason: str = "",
     transition: str | None = None,
+    permitted: bool | None = None,
     label: str | None = None,
 ) -> Case:
     """Run one action on a case, the one way a case changes: lock the row, check the version
@@ -92,6 +96,8 @@ def case_perform_action(
 
     ``transition`` names the state-machine method ``apply`` calls (its permission is checked
     and whose ``permission=`` applies); for other actions the role table is checked.
+    ``permitted`` is the caller's own verdict for an actor whose right does not come from the
+    case's agency (the unit a 交办 asks answers it: services/records_tasks.py).
     ``label`` names who acted when it is not a user (``APPLICANT_LABEL`` for a step the
     applicant took on their own pages); by default the actor's name, or 系统.
     """
@@ -105,7 +111,8 @@ def case_perform_action(
             )
         # The same check the transition's ``permission=`` makes (role and agency); the
         # state is checked by the transition itself, so a refused step is a 409, not a 403.
-        if actor is not None and not can_act(actor, transition or kind, locked):
+        allowed = can_act(actor, transition or kind, locked) if permitted is None else permitted
+        if actor is not None and not allowed:
             raise ActionForbidden(
                 f"您无权对该申请执行“{EventKind(kind).label}”。",
                 f"You may not take the action '{kind}' on this case.",
@@ -1001,18 +1008,136 @@ def case_send_back(
     )
 
 
+# 国办公开办函〔2016〕235号: a reply posted counts from the day it is handed to China Post (EMS or
+# registered mail); another courier's date is not accepted as the 交邮 date.
+CHINA_POST = "china_post"
+CARRIERS = {CHINA_POST: "中国邮政（EMS、挂号信）", "other": "其他快递公司"}
+# A China Post item number: the UPU S10 form (two letters, eight digits and a check digit, "CN")
+# used by EMS (E…) and registered mail (R…, and the domestic X…), or a 13-digit domestic EMS
+# number starting with 1 (no published check digit: its form is checked).
+S10_NUMBER = re.compile(r"^[A-Z]{2}(\d{8})(\d)CN$")
+DOMESTIC_EMS_NUMBER = re.compile(r"^1\d{12}$")
+S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+# Service methods recorded before the delivery mode was (and by the letters' service form):
+# the electronic ones count as electronic service.
+LEGACY_DELIVERY = {"email": "electronic", "online": "electronic", "fax": "electronic"}
+
+
+def s10_check_digit(serial: str) -> int:
+    """The UPU S10 check digit of an item's eight-digit serial number."""
+    rest = 11 - sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS, strict=True)) % 11
+    return {10: 0, 11: 5}.get(rest, rest)
+
+
+def china_post_number(value: str) -> str:
+    """``value`` normalised (upper case, no spaces) if it is a China Post EMS or registered-mail
+    number, else InvalidInput saying why."""
+    number = re.sub(r"[\s-]", "", value or "").upper()
+    if not number:
+        raise InvalidInput(
+            "邮寄送达须填写中国邮政 EMS 或挂号信的邮件号。",
+            "A posted reply needs its China Post item number.",
+            fields={"tracking_number": ["required"]},
+        )
+    match = S10_NUMBER.match(number)
+    if match:
+        serial, check = match.groups()
+        if s10_check_digit(serial) != int(check):
+            raise InvalidInput(
+                f"邮件号 {number} 的校验位不正确，请核对邮寄凭证。",
+                f"The item number {number} fails its S10 check digit.",
+                fields={"tracking_number": ["check_digit"]},
+            )
+        return number
+    if DOMESTIC_EMS_NUMBER.match(number):
+        return number
+    raise InvalidInput(
+        f"“{number}”不是中国邮政的邮件号：应为两个字母、九位数字加“CN”（如 EA123456785CN），"
+        "或以 1 开头的 13 位国内 EMS 单号。依照国办公开办函〔2016〕235号，邮寄送达须通过中国邮政，"
+        "其他快递公司的单号不予登记。",
+        f"{number!r} is not a China Post item number.",
+        fields={"tracking_number": ["not_china_post"]},
+    )
+
+
+def delivery_proof(
+    mode: str,
+    *,
+    tracking_number: str = "",
+    carrier: str = "",
+    entrusted_to: str = "",
+) -> dict:
+    """The checked facts of a reply's service for its history event: the mode and what proves
+    it (the China Post number of a posted reply, who received an entrusted one). A mode of
+    ``""`` is a service recorded without one (history imported, internal callers)."""
+    mode = LEGACY_DELIVERY.get(mode, mode or "")
+    if mode and mode not in DeliveryMode.values:
+        raise InvalidInput(
+            "送达方式无效：应为直接送达、委托送达、邮寄送达（中国邮政）或电子送达。",
+            f"service_method must be one of: {', '.join(DeliveryMode.values)}.",
+            fields={"service_method": ["invalid_choice"]},
+        )
+    facts: dict = {"service_method": mode}
+    if mode == DeliveryMode.POST:
+        if carrier and carrier != CHINA_POST:
+            raise InvalidInput(
+                "依照国办公开办函〔2016〕235号，邮寄送达须通过中国邮政（EMS 或挂号信）交寄，"
+                "以交邮日为答复日期；其他快递公司寄送的不予登记为邮寄送达。",
+                "A posted reply must go by China Post (EMS or registered mail).",
+                fields={"carrier": ["not_china_post"]},
+            )
+        facts["carrier"] = CHINA_POST
+        facts["tracking_number"] = china_post_number(tracking_number)
+    elif tracking_number or (carrier and carrier != CHINA_POST):
+        raise InvalidInput(
+            "只有邮寄送达需要填写邮件号和寄送单位。",
+            "Only a posted reply has a carrier and an item number.",
+            fields={"tracking_number": ["not_posted"]},
+        )
+    if mode == DeliveryMode.ENTRUSTED:
+        receiver = (entrusted_to or "").strip()
+        if not receiver:
+            raise InvalidInput(
+                "委托送达须填写受委托签收人。",
+                "An entrusted service needs the name of who signed for it.",
+                fields={"entrusted_to": ["required"]},
+            )
+        facts["entrusted_to"] = receiver[:100]
+    return facts
+
+
+def _delivery_label(mode: str) -> str:
+    return str(DeliveryMode(mode).label) if mode else "送达"
+
+
 def case_serve_reply(
     *,
     case: Case,
     actor,
     served_on: dt.date | None = None,
     service_method: str = "",
+    tracking_number: str = "",
+    carrier: str = "",
+    entrusted_to: str = "",
+    receipt=None,
     effective_at=None,
     expected_version=None,
 ) -> Case:
-    """Serve the approved reply. It counts as made on the service date: the applicant's
-    signature, the posting date, or the sending date online (国办公开办函〔2016〕235号)."""
+    """Serve the approved reply. It counts as made on the service date: the applicant's (or
+    the entrusted receiver's) signature, the 交邮 date at China Post, or the sending date
+    online (国办公开办函〔2016〕235号) — ``served_on``, from which the clock judges lateness.
+
+    ``delivery_proof`` checks the mode's facts (a posted reply: China Post only, with a valid
+    EMS or registered-mail number); ``receipt``, a scan of the signed receipt or the posting
+    slip, is stored in the case's records as a proof of service (never released), in the same
+    transaction as the service. Raises InvalidInput, ActionForbidden, TransitionRefused."""
     effective_at = effective_at or timezone.now()
+    facts = delivery_proof(
+        service_method,
+        tracking_number=tracking_number,
+        carrier=carrier,
+        entrusted_to=entrusted_to,
+    )
     served_on = _check_day(
         served_on or local_date(effective_at), case=case, field="served_on", label="送达日期"
     )
@@ -1022,19 +1147,36 @@ def case_serve_reply(
             "served_on cannot be before the receipt date.",
             fields={"served_on": ["before_receipt"]},
         )
-    return _transition(
-        "serve_reply",
-        case=case,
-        actor=actor,
-        args=dict(served_on=served_on),
-        effective_at=effective_at,
-        expected_version=expected_version,
-        data={
-            "served_on": _iso(served_on),
-            "outcome": case.draft_outcome,
-            "service_method": service_method,
-        },
-    )
+    with transaction.atomic():
+        served = _transition(
+            "serve_reply",
+            case=case,
+            actor=actor,
+            args=dict(served_on=served_on),
+            effective_at=effective_at,
+            expected_version=expected_version,
+            data={"served_on": _iso(served_on), "outcome": case.draft_outcome, **facts},
+        )
+        if receipt is not None:
+            from requests_app.services.records import record_upload
+
+            try:
+                record_upload(
+                    case=served,
+                    actor=actor,
+                    upload=receipt,
+                    title=f"送达凭证（{_delivery_label(facts['service_method'])}）",
+                    purpose=RecordPurpose.SERVICE_PROOF,
+                )
+            except InvalidInput as exc:  # the scan's own error, on the form's receipt field
+                raise InvalidInput(
+                    f"送达凭证扫描件：{exc.message}",
+                    exc.message_en,
+                    code=exc.code,
+                    fields={"receipt": [code for codes in exc.fields.values() for code in codes]},
+                ) from exc
+            served.refresh_from_db()
+    return served
 
 
 def case_withdraw(

@@ -54,6 +54,7 @@ from requests_app.services.errors import ActionForbidden, InvalidInput, Transiti
 
 SERVICE_METHODS = {
     "direct": "直接送达",
+    "entrusted": "委托送达",
     "post": "邮寄送达",
     "email": "电子邮件送达",
     "online": "网上送达",
@@ -293,11 +294,14 @@ def letter_serve(
     actor,
     served_on: dt.date,
     method: str,
+    tracking_number: str = "",
+    entrusted_to: str = "",
     effective_at=None,
     expected_version=None,
 ) -> Letter:
     """Record that ``letter`` was served on ``served_on`` by ``method``. For a 答复书 this is
-    serving the reply (``case_serve_reply``), so the case must be approved; for the others a
+    serving the reply (``case_serve_reply``, which checks the proof: a posted reply goes by
+    China Post with its item number), so the case must be approved; for the others a
     ``letter_served`` event. Raises InvalidInput, ActionForbidden, TransitionRefused."""
     if method not in SERVICE_METHODS:
         raise InvalidInput(
@@ -349,6 +353,8 @@ def letter_serve(
                 actor=actor,
                 served_on=served_on,
                 service_method=method,
+                tracking_number=tracking_number,
+                entrusted_to=entrusted_to,
                 effective_at=effective_at,
                 expected_version=expected_version,
             )

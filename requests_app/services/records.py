@@ -33,6 +33,7 @@ from requests_app.choices import (
     CaseState,
     PageDecision,
     RecordKind,
+    RecordPurpose,
     SuggestionState,
     WithholdBasis,
 )
@@ -99,6 +100,7 @@ def _review_step(
     data: dict,
     reason: str = "",
     expected_version: int | None = None,
+    permitted: bool | None = None,
 ) -> Case:
     """``case_perform_action`` for a change to the review: refused once the reply is served; an
     approved reply goes back for approval in the same step."""
@@ -123,6 +125,7 @@ def _review_step(
         data=data,
         reason=reason,
         expected_version=expected_version,
+        permitted=permitted,
     )
 
 
@@ -196,8 +199,15 @@ def record_upload(
     document_number: str = "",
     original_name: str = "",
     expected_version: int | None = None,
+    purpose: str = RecordPurpose.RESPONSIVE,
+    permitted: bool | None = None,
 ) -> Record:
     """Store a file as one of ``case``'s records, with its pages for review.
+
+    ``purpose`` ``service_proof`` stores a proof of service (a signed 送达回证, a China Post
+    receipt) instead: whoever may serve the reply may add one, also once it is served, and it
+    is never reviewed nor released. ``permitted`` is the caller's own permission verdict for an
+    actor whose right does not come from the case's agency (the unit a 交办 asks).
 
     The upload is streamed to a temporary file and hashed on the way; its type is decided by
     its content; the size and page limits are ``settings.RECORDS``. A PDF or an image gets a
@@ -206,7 +216,16 @@ def record_upload(
     event. Raises ActionForbidden, FileTooLarge, InvalidInput (empty, unknown type,
     encrypted, broken, too many pages), DuplicateRecord (the same file already in the case),
     TransitionRefused; on any of them nothing is stored."""
-    _check_allowed(actor, EventKind.RECORD_ADDED, case)
+    proof = purpose == RecordPurpose.SERVICE_PROOF
+    if proof:
+        permitted = can_act(actor, "serve_reply", case) if permitted is None else permitted
+    if permitted is None:
+        _check_allowed(actor, EventKind.RECORD_ADDED, case)
+    elif actor is not None and not permitted:
+        raise ActionForbidden(
+            f"您无权对该申请执行“{EventKind.RECORD_ADDED.label}”。",
+            "You may not add a record to this case.",
+        )
     limits = settings.RECORDS
     original_name = os.path.basename(original_name or getattr(upload, "name", "") or "")[:255]
     title = (title or "").strip() or Path(original_name).stem.strip()
@@ -280,6 +299,7 @@ def record_upload(
                 page_count=len(pages),
                 original_name=original_name,
                 conversion_note=note[:300],
+                purpose=purpose,
                 uploaded_by=actor,
             )
             created.append(record)
@@ -299,15 +319,29 @@ def record_upload(
             )
             data["record_id"] = record.pk
 
+        if proof:
+            data["purpose"] = purpose
         try:
-            _review_step(
-                case=case,
-                actor=actor,
-                kind=EventKind.RECORD_ADDED,
-                apply=apply,
-                data=data,
-                expected_version=expected_version,
-            )
+            if proof:  # not part of the review: no state limit, the approval stands
+                case_perform_action(
+                    case=case,
+                    actor=actor,
+                    kind=EventKind.RECORD_ADDED,
+                    apply=apply,
+                    data=data,
+                    expected_version=expected_version,
+                    permitted=permitted,
+                )
+            else:
+                _review_step(
+                    case=case,
+                    actor=actor,
+                    kind=EventKind.RECORD_ADDED,
+                    apply=apply,
+                    data=data,
+                    expected_version=expected_version,
+                    permitted=permitted,
+                )
         except BaseException:
             for record in created:
                 _delete_files(record.file, record.review_pdf)
@@ -714,7 +748,9 @@ def release_build(*, case: Case, actor, expected_version=None) -> Release:
     fingerprint = review_fingerprint(case)
     footer = FOOTER.format(tracking_number=case.tracking_number)
     records = list(
-        Record.objects.filter(case=case).prefetch_related("pages__regions").order_by("pk")
+        Record.objects.filter(case=case, purpose=RecordPurpose.RESPONSIVE)
+        .prefetch_related("pages__regions")
+        .order_by("pk")
     )
     built: list[tuple[Record, str, str, int]] = []
     with tempfile.TemporaryDirectory(prefix="release-") as work:

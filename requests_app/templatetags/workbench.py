@@ -44,6 +44,29 @@ def workbench_for(context) -> dict:
                 ],
             }
         )
+    to_answer = workbench.tasks_to_answer_for(user)
+    if to_answer is not None:
+        count, tasks = to_answer
+        entries.append(
+            {
+                "key": workbench.TASKS_TO_ANSWER,
+                "label": workbench.TASKS_TO_ANSWER_LABEL,
+                "hint": "其他机关或本机关业务科室交办的信息检索，请提供文件或答复本单位未掌握",
+                "count": count,
+                "url": reverse("admin:requests_app_recordstask_changelist")
+                + f"?todo={workbench.TASKS_TO_ANSWER}",
+                "cases": [
+                    {
+                        "tracking_number": f"{task.case.tracking_number}（{task.case.agency.name}）",
+                        "url": reverse("admin:requests_app_recordstask_answer", args=[task.pk]),
+                        "state": "待答复",
+                        "due": task.due_on,
+                        "overdue": task.due_on < today,
+                    }
+                    for task in tasks
+                ],
+            }
+        )
     worker = caseworker_of(user)
     supervising = user.is_superuser or (
         worker is not None and worker.role in {Role.SUPERVISOR, Role.ADMINISTRATOR, Role.AUDITOR}

@@ -722,6 +722,10 @@ class Command(BaseCommand):
             kwargs = dict(step.kwargs)
             if step.action == "serve_reply":
                 kwargs["served_on"] = day
+                if kwargs.get("service_method") == "post":
+                    # An EMS number of the S10 form with its check digit, one per case.
+                    serial = f"{case.pk % 10**8:08d}"
+                    kwargs["tracking_number"] = f"EA{serial}{svc.s10_check_digit(serial)}CN"
             if step.action == "receive_supplement":
                 kwargs["received_on"] = day
             if step.action == "record_search":
@@ -766,6 +770,7 @@ class Command(BaseCommand):
             )
             number += 1
         number = self.load_records_cases(agencies, number)
+        self.load_tasks(agencies)
         states = Case.objects.filter(agency__path__startswith=agencies[ROOT].path).values_list(
             "state", flat=True
         )
@@ -857,10 +862,62 @@ class Command(BaseCommand):
             f"申请人下载公开文本：/release/?n={case.tracking_number}，查询码 {code}。"
             f"待审查：{stories[1][0].tracking_number}。"
         )
+        self.records_waiting = stories[1][0]
         return number
 
+    def load_tasks(self, agencies) -> None:
+        """Two 交办: the housing bureau's case waiting for review asked the finance bureau, which
+        answered with a record; an office case asked the district, open and due soon."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from requests_app.management.sample_records import sample_pdf
+        from requests_app.services import records_tasks
+
+        case = self.records_waiting
+        housing, finance = agencies["anshun-housing"], agencies["anshun-finance"]
+        asked = records_tasks.task_assign(
+            case=case,
+            actor=self.actor(housing.code, "handler"),
+            unit=finance,
+            request="请提供城南棚户区改造项目征收补偿资金的拨付凭证（2024—2025年）。",
+            days=5,
+        )
+        records_tasks.task_answer(
+            task=asked,
+            actor=self.actor(finance.code, "handler"),
+            answer="records",
+            uploads=[
+                (
+                    SimpleUploadedFile(
+                        "补偿资金拨付凭证.pdf",
+                        sample_pdf(title="城南棚户区改造项目征收补偿资金拨付凭证", pages=1),
+                    ),
+                    "城南棚改征收补偿资金拨付凭证",
+                )
+            ],
+        )
+        office = agencies["anshun-gov-office"]
+        open_case = (
+            Case.objects.filter(agency=office, state=CaseState.PROCESSING, handler__isnull=False)
+            .order_by("received_on", "pk")
+            .first()
+        )
+        waiting = records_tasks.task_assign(
+            case=open_case,
+            actor=open_case.handler,
+            unit=agencies["xixiu"],
+            request="请检索并提供西秀区2024年度城区道路改造项目的立项批复文件；如未掌握，请说明检索情况。",
+            days=2,
+        )
+        self.stdout.write(
+            f"交办演示：{case.tracking_number} 交办{finance.name}，已答复并提供文件；"
+            f"{open_case.tracking_number} 交办{waiting.unit.name}，{waiting.due_on} 前答复。"
+        )
+
     def sweep(self) -> None:
+        from requests_app.services.records_tasks import records_tasks_sweep
         from requests_app.services.sweep import deadlines_sweep
 
         totals = deadlines_sweep()
         self.stdout.write(f"期限扫描：{totals}")
+        self.stdout.write(f"交办期限扫描：{records_tasks_sweep()}")
