@@ -14,14 +14,25 @@ ASSET_RE = re.compile(r'(?:src|href)="([^"]+)"')
 STATIC_PREFIX = "/static/"  # STATIC_URL, as the pages write it
 
 
+SCRIPT = "/api/docs/?script="  # the split view's start-up script: the page's own URL (no inline script)
+
+
 def docs_assets(client: Client) -> list[str]:
+    """The page's static assets; its start-up script, served by the view itself, is checked
+    here: 200, JavaScript, no host named in it."""
     response = client.get("/api/docs/")
     assert response.status_code == 200
     page = response.content.decode()
     # No host at all in the page: every script, style and icon is a path on this server.
     assert re.findall(r"[a-z][a-z0-9+.-]*://", page) == []
     assert "//" not in "".join(ASSET_RE.findall(page))
-    return ASSET_RE.findall(page)
+    assets = ASSET_RE.findall(page)
+    assert SCRIPT in assets
+    script = client.get(SCRIPT)
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith(("application/javascript", "text/javascript"))
+    assert re.findall(r"https?://", script.content.decode()) == []
+    return [url for url in assets if url != SCRIPT]
 
 
 def assert_served(client: Client, assets: list[str]) -> None:
