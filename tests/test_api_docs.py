@@ -14,7 +14,8 @@ ASSET_RE = re.compile(r'(?:src|href)="([^"]+)"')
 STATIC_PREFIX = "/static/"  # STATIC_URL, as the pages write it
 
 
-SCRIPT = "/api/docs/?script="  # the split view's start-up script: the page's own URL (no inline script)
+# The split view's start-up script: the page's own URL (no inline script).
+SCRIPT = "/api/docs/?script="
 
 
 def docs_assets(client: Client) -> list[str]:
