@@ -174,10 +174,10 @@ def test_a_history_row_shows_labels_and_no_internal_ids():
         },
     )
     rows = event_rows([letter, decided])
-    assert rows[0]["data"] == [("文号", "安府公开〔2026〕1号"), ("文书标题", "补正告知书")]
+    assert rows[0]["data"] == [("文号", "安府公开〔2026〕1号"), ("标题", "补正告知书")]
     assert rows[1]["data"] == [
         ("决定/裁判日期", "2026-11-30"),
-        ("复议决定", "撤销"),
+        ("决定", "撤销"),
         ("结果归类", "结果纠正"),
         ("责令重新答复", "是"),
     ]

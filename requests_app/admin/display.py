@@ -138,6 +138,18 @@ DATA_LABELS = {
     "judgment_due_on": "审理期限",
     "judgment_period": "审理期限依据",
     "warnings": "提示",
+    # 检索记录 (services.cases.case_record_search)
+    "searched_on": "检索日期",
+    "keywords": "检索关键词",
+    "sources": "检索的档案和系统",
+    "units_asked": "询问的单位",
+    # 办理提醒 (services.cases.case_send_reminder) and the applicant's messages
+    "manual": "人工提醒",
+    "to": "提醒对象",
+    "question": "留言",
+    "text": "内容",
+    # A record's purpose (a case record, or a proof of service)
+    "purpose": "用途",
     "received_by": "受理机关",
     "handled_on": "处理日期",
     "is_substantiated": "情况属实",
