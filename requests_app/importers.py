@@ -606,6 +606,10 @@ class ServicesReplayer:
             raise LineRejected(
                 f"events[{first.index}] submitted: {error.message} / {error.message_en}"
             ) from None
+        # The case is an imported one from the start: the services know it by its external id
+        # (a reply of "not held" in an earlier system needs no search record here).
+        Case.objects.filter(pk=case.pk).update(external_id=history.external_id)
+        case.external_id = history.external_id
         for event in rest:
             for step in plan_step(event, case.state, case.channel):
                 service = getattr(case_services, f"case_{step.name}")

@@ -95,7 +95,7 @@ class ApiTokenCreateForm(forms.ModelForm):
         min_value=1,
         max_value=3650,
         required=False,
-        help_text="留空则按 API_TOKEN_TTL_DAYS。令牌只在保存后显示一次。",
+        help_text="留空则按系统设置的有效天数。令牌只在保存后显示一次。",
     )
 
     class Meta:

@@ -51,7 +51,7 @@ class OidcAssignment(models.Model):
         "标识",
         max_length=254,
         unique=True,
-        help_text="身份提供方的 sub，或电子邮件地址（不区分大小写）。",
+        help_text="身份提供方给出的用户唯一标识，或电子邮件地址（不区分大小写）。",
     )
     agency = models.ForeignKey(
         "requests_app.Agency", verbose_name="所属机关", on_delete=models.CASCADE

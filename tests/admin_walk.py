@@ -23,6 +23,7 @@ RAW_CODE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])")
 # addresses, file names, usernames, tracking numbers…) are taken out of the text first.
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 DATA_PATTERNS = [
+    re.compile(r"\b[0-9a-f]{12,}(?:\.\.\.|…)?"),  # SHA-256 fingerprints, whole or cut short
     re.compile(r"[\w.+*-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses, masked or not
     re.compile(r"https?://\S+"),  # web addresses
     re.compile(r"\b[\w-]+\.(?:pdf|docx|xlsx|csv|json|html)\b", re.I),  # file names
@@ -39,22 +40,16 @@ DATA_PATTERNS = [
 # offers English to whoever wants it (written in English on purpose).
 ALLOWED_WORDS = frozenset(
     {
-        "PDF",
-        "DOCX",
-        "XLSX",
-        "CSV",
-        "JSON",
-        "HTML",
-        "SVG",
-        "PNG",
-        "pdf",
-        "docx",
-        "xlsx",
-        "csv",
-        "json",
+        # File formats, and the names a caseworker knows them by.
+        *("PDF", "DOCX", "XLSX", "CSV", "JSON", "HTML", "SVG", "PNG", "JPEG", "TIFF", "OFD"),
+        *("pdf", "docx", "xlsx", "csv", "json"),
+        # Established names: office software, China Post's EMS and its item numbers' "CN",
+        # office-automation systems (OA), the SHA-256 fingerprint.
+        *("LibreOffice", "EMS", "CN", "OA", "SHA"),
+        # Keyboard keys and a directory protocol in Django's own help texts; the header's
+        # language switch names English in English, as language choices do.
+        *("Control", "Command", "Mac", "LDAP", "English"),
     }
-    | {"Control", "Command", "Mac", "LDAP"}
-    | {"English"}
 )
 
 

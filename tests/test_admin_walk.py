@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from reporting.services import report_generate
 from requests_app.admin.display import DATA_LABELS
-from requests_app.models import Agency, Case, Letter
+from requests_app.models import Agency, Case, Letter, Record, Release, ReleaseFile
 from tests.admin_walk import Reader, admin_links, page_shapes, read_page
 
 # One account of each role the demo creates (the superuser first: it sees every page).
@@ -66,6 +66,9 @@ def reader(demo, db):
     data |= set(Agency.objects.values_list("code", flat=True))
     data |= set(Letter.objects.values_list("number", flat=True))
     data |= set(Case.objects.values_list("tracking_number", flat=True))
+    # The fingerprints of records and release copies (SHA-256, shown to be checked).
+    for model in (Record, Release, ReleaseFile):
+        data |= set(model.objects.values_list("sha256", flat=True))
     # The user page names the password's hash algorithm (md5 in the tests' settings).
     data |= {hasher.algorithm for hasher in get_hashers()}
     return Reader(data={value for value in data if value})

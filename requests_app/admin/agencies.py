@@ -217,6 +217,16 @@ if admin.site.is_registered(User):
 PERMISSION_ACTIONS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
 
 
+# The libraries' own models (sign-in lock-outs, the applicants' captcha), named in Chinese.
+LIBRARY_MODEL_LABELS = {
+    ("axes", "accessattempt"): ("登录锁定", "登录失败记录"),
+    ("axes", "accessattemptexpiration"): ("登录锁定", "登录失败记录有效期"),
+    ("axes", "accessfailurelog"): ("登录锁定", "登录失败日志"),
+    ("axes", "accesslog"): ("登录锁定", "登录日志"),
+    ("captcha", "captchastore"): ("验证码", "验证码记录"),
+}
+
+
 def permission_label(permission: Permission) -> str:
     """A model permission in Chinese: Django stores their names in English ("Can view 通知")
     when it creates them; the action is the codename's prefix, the model its verbose name."""
@@ -225,7 +235,10 @@ def permission_label(permission: Permission) -> str:
     if model is None or action not in PERMISSION_ACTIONS:
         return str(permission)
     meta = model._meta
-    return f"{meta.app_config.verbose_name} | {meta.verbose_name} | 可{PERMISSION_ACTIONS[action]}"
+    app, name = LIBRARY_MODEL_LABELS.get(
+        (meta.app_label, meta.model_name), (meta.app_config.verbose_name, meta.verbose_name)
+    )
+    return f"{app} | {name} | 可{PERMISSION_ACTIONS[action]}"
 
 
 class PermissionLabelsMixin:

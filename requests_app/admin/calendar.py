@@ -214,7 +214,7 @@ class CalendarDayAdmin(CalendarWriteMixin, admin.ModelAdmin):
 PROVISIONAL, LIBRARY, FILE, KEEP = "provisional", "library", "file", "keep"
 ARRANGEMENTS = [
     (PROVISIONAL, "暂定：按《全国年节及纪念日放假办法》载入法定节假日（国务院办公厅尚未公布安排）"),
-    (LIBRARY, "已公布：从 holidays 库载入国务院办公厅公布的安排"),
+    (LIBRARY, "已公布：从内置节假日数据载入国务院办公厅公布的安排"),
     (FILE, "已公布：上传国务院办公厅通知的安排（CSV 或 JSON 文件）"),
 ]
 
@@ -234,7 +234,7 @@ class CalendarYearForm(forms.ModelForm):
     notice_file = forms.FileField(
         label="通知安排文件",
         required=False,
-        help_text="CSV：date,kind,name 三列（kind 填 休 或 班）；或 JSON：[{date, kind, name}]。"
+        help_text="CSV 或 JSON 文件，每天一行：日期、休或班、名称（列的写法见运维文档的“日历文件”）。"
         "只需列出工作日放假的日期和调休上班的周末。",
     )
 
@@ -342,14 +342,11 @@ class CalendarYearAdmin(CalendarWriteMixin, admin.ModelAdmin):
         return ("year", "agency", "status") if obj is not None else ()
 
     def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ("year", "agency", "status", "source")  # read only: nothing to load
         if obj is not None:  # what the year is first, then how to load the notice onto it
             return ("year", "agency", "status", "source", "arrangement", "notice_file")
         return ("year", "agency", "source", "arrangement", "notice_file")
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:
-            kwargs["fields"] = ("source",)
-        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         self._check_scope(request, obj.agency)

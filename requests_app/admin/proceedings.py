@@ -397,6 +397,24 @@ class LetterAdmin(ReadOnlyLegalAdmin):
 
         return format_html('<a href="{}">PDF</a> · <a href="{}">DOCX</a>', url("pdf"), url("docx"))
 
+    # The letter's text is read in its PDF or DOCX (the "files" links), not as the stored
+    # content and file paths.
+    HIDDEN = ("content", "pdf", "docx")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f for f in super().get_readonly_fields(request, obj) if f not in self.HIDDEN]
+        fields = ["service_method_label" if f == "service_method" else f for f in fields]
+        return [*fields, "files"]
+
+    def get_exclude(self, request, obj=None):
+        return [*super().get_exclude(request, obj), *self.HIDDEN, "service_method"]
+
+    @admin.display(description="送达方式")
+    def service_method_label(self, obj):
+        from requests_app.services.letters import SERVICE_METHODS
+
+        return SERVICE_METHODS.get(obj.service_method, obj.service_method) or "—"
+
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 

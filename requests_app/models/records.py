@@ -261,14 +261,22 @@ class Release(models.Model):
 class ReleaseFile(models.Model):
     """One record's release copy within a release."""
 
-    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="files")
-    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="+")
-    title = models.CharField(max_length=300)
-    file = models.FileField(storage=records_storage, upload_to=release_file_name, max_length=200)
-    sha256 = models.CharField(max_length=64)
-    page_count = models.PositiveIntegerField()
+    release = models.ForeignKey(
+        Release, verbose_name=_("公开文本"), on_delete=models.PROTECT, related_name="files"
+    )
+    record = models.ForeignKey(
+        Record, verbose_name=_("文件"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("标题"), max_length=300)
+    file = models.FileField(
+        _("公开文件"), storage=records_storage, upload_to=release_file_name, max_length=200
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    page_count = models.PositiveIntegerField(_("页数"))
 
     class Meta:
+        verbose_name = _("公开文本文件")
+        verbose_name_plural = _("公开文本文件")
         ordering = ["release", "pk"]
 
     def __str__(self) -> str:
