@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from tests.report_helpers import agency
 
-# A copy of /work/shared/reference/anshun-2018.json (the published 2018 table).
+# The published 2018 table of 安顺市 (its 依申请公开 statistics), copied into tests/data.
 REFERENCE = json.loads((Path(__file__).parent / "data/anshun-2018.json").read_text())
 
 # Where Anshun's 169 applications went (the published breakdown) and which agencies there.
