@@ -95,8 +95,12 @@ class Item:
     hint: str = ""
 
     def queryset(self, user, today: dt.date | None = None) -> QuerySet[Case]:
+        return self.narrow(selectors.case_visible(user=user), user, today)
+
+    def narrow(self, cases: QuerySet[Case], user, today: dt.date | None = None):
+        """``cases`` narrowed to this item's: the workbench's count and the case list's
+        ``?todo=`` filter are this one filter."""
         today = today or timezone.localdate()
-        cases = selectors.case_visible(user=user)
         if self.mine:
             cases = cases.filter(handler=user)
         if self.needs_last_step:

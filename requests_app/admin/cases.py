@@ -163,12 +163,7 @@ class TodoFilter(admin.SimpleListFilter):
         item = workbench.BY_KEY.get(self.value() or "")
         if item is None:
             return queryset
-        today = timezone.localdate()
-        if item.mine:
-            queryset = queryset.filter(handler=request.user)
-        if item.needs_last_step:
-            queryset = workbench.with_last_step(queryset)
-        return queryset.filter(item.where(request.user, today))
+        return item.narrow(queryset, request.user)
 
 
 class AgencyFilter(admin.SimpleListFilter):
