@@ -19,9 +19,9 @@ from requests_app.choices import CaseState, PageDecision
 from requests_app.management.sample_records import THIRD_PARTY, sample_pdf
 from requests_app.models import Record, RecordPage, Region, Release
 from tests.factories import case_in_state
-from tests.test_browser_e2e import ROOT, Admin, browser  # noqa: F401  (the fixture)
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+# The fixture, and the marks that skip the test where Chromium is missing.
+from tests.test_browser_e2e import ROOT, Admin, browser, pytestmark  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
