@@ -11,6 +11,7 @@ from requests_app.importers import (
     read_ledger,
 )
 from requests_app.management.chinese_help import ChineseHelpCommand
+from requests_app.management.import_progress import BarProgress, PlainProgress
 
 
 class Command(ChineseHelpCommand):
@@ -40,6 +41,14 @@ class Command(ChineseHelpCommand):
             help="逐行通过业务服务重放（较慢，作对照） / replay each line through the services",
         )
         parser.add_argument(
+            "--progress-every",
+            type=float,
+            default=10.0,
+            metavar="SECONDS",
+            help="输出不是终端时，每隔多少秒报告一次进度（默认 10） / when the output is not a "
+            "terminal, a progress line every SECONDS (default 10)",
+        )
+        parser.add_argument(
             "--write-ledger-template",
             metavar="PATH",
             help="把台账模板（.csv 或 .xlsx）写到 PATH 后退出 / write the ledger template and exit",
@@ -59,18 +68,29 @@ class Command(ChineseHelpCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在 / no such file: {path}")
-        if path.suffix.lower() in (".csv", ".xlsx"):
-            lines = read_ledger(path.read_bytes(), path.name)
-            summary = import_histories(
-                lines, create_agencies=options["create_agencies"], source=path.name,
-                via_services=options["via_services"],
-            )  # fmt: skip
+        ledger = path.suffix.lower() in (".csv", ".xlsx")
+        if ledger:
+            data = path.read_bytes()
+            lines = list(read_ledger(data, path.name))
+            total = len(lines)
+        else:
+            total = _count_lines(path)
+        progress = (
+            BarProgress(total=total)
+            if self.stdout.isatty()
+            else PlainProgress(self.stdout.write, total=total, every=options["progress_every"])
+        )
+        kwargs = {
+            "create_agencies": options["create_agencies"],
+            "source": path.name,
+            "via_services": options["via_services"],
+            "progress": progress,
+        }
+        if ledger:
+            summary = import_histories(lines, **kwargs)
         else:
             with path.open(encoding="utf-8-sig") as handle:
-                summary = import_histories(
-                    read_jsonl(handle), create_agencies=options["create_agencies"],
-                    source=path.name, via_services=options["via_services"],
-                )  # fmt: skip
+                summary = import_histories(read_jsonl(handle), **kwargs)
         for result in summary.results:
             if result.status == "skipped":
                 self.stdout.write(
@@ -87,3 +107,12 @@ class Command(ChineseHelpCommand):
         )
         if summary.rejected or summary.stopped:
             raise CommandError(f"{summary.rejected} line(s) rejected", returncode=1)
+
+
+def _count_lines(path: Path) -> int:
+    """The file's non-blank lines (what the progress counts), read in blocks."""
+    count = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            count += bool(line.strip())
+    return count
