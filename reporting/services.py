@@ -429,3 +429,65 @@ def case_changed_mark_stale(
             case=case, actor=actor, report_ids=flagged, cause=event
         )
     return flagged
+
+
+def cases_imported_mark_stale(
+    sender, *, cases, source: str = "", run: str = "", **kwargs
+) -> list[int]:
+    """Receiver of ``requests_app.signals.cases_imported``: flag every published report that
+    counts any of the imported ``cases`` stale, with one note per report and import run
+    (``run``): the file, and how many of its cases the report counts (a later batch of the
+    same run adds to the note). Returns the flagged report ids."""
+    years: set[int] = set()
+    for case in cases:
+        years |= _years_counted(case.received_on, case.concluded_on)
+    if not years:
+        return []
+    with transaction.atomic():
+        reports = list(
+            AnnualReport.objects.select_for_update(of=("self",))
+            .select_related("agency")
+            .filter(status=ReportStatus.PUBLISHED, year__in=sorted(years))
+            .order_by("pk")
+        )
+        if not reports:
+            return []
+        paths = dict(
+            Agency.objects.filter(pk__in={case.agency_id for case in cases}).values_list(
+                "pk", "path"
+            )
+        )
+        now = timezone.now()
+        marked = []
+        for report in reports:
+            counted = [
+                case
+                for case in cases
+                if _counted_as(
+                    {name: getattr(case, name) for name in COUNTED_FIELDS}, report, paths
+                )
+                is not None  # fmt: skip
+            ]
+            if not counted:
+                continue
+            notes = list(report.stale_reasons)
+            note = next((n for n in notes if run and n.get("import_run") == run), None)
+            if note is None:
+                note = {
+                    "import_run": run,
+                    "source": source,
+                    "cases": 0,
+                    "case": counted[0].tracking_number,
+                    "case_id": counted[0].pk,
+                    "at": now.isoformat(),
+                }
+                notes.append(note)
+            note["cases"] += len(counted)
+            note["reason"] = f"导入历史申请（{source or '导入'}，{note['cases']} 件计入本报告）"
+            report.stale_reasons = notes
+            if not report.is_stale:
+                report.is_stale = True
+                report.stale_since = now
+            report.save(update_fields=["is_stale", "stale_since", "stale_reasons"])
+            marked.append(report.pk)
+    return marked

@@ -7,10 +7,16 @@ Every line is replayed through the same state machine and clock as a live case:
   the reply; or withdraw / abandon for those outcomes).
 - :class:`ServicesReplayer` calls ``requests_app.services`` with ``actor=None`` and
   ``effective_at`` = each event's ``at``, one line per savepoint. It is the reference.
-- :class:`FastReplayer` runs the same steps on an unsaved ``Case`` in memory — the same
-  django-fsm transitions, the same input checks, the same ``compute_clock`` after each step —
-  and bulk-inserts the cases, events, fee notices, reviews, lawsuits and complaints of many
-  lines at once. The tests prove both give identical rows; the command uses this one.
+- :class:`FastReplayer` applies the same services' plans (``services.cases.plan_<step>``:
+  their checks, messages, transitions and history data) to an unsaved ``Case`` in memory with
+  ``plan_apply``, computes its clock, and bulk-inserts the cases, events, fee notices,
+  重复申请 checks, reviews, lawsuits and complaints of many lines at once. The command uses
+  this one; ``tests/test_import_equivalence.py`` proves both give the same database.
+
+Both do what the services' single path sets off, once per imported case: the 重复申请 check of
+each case (``services.repeats``), and the published reports the cases count in flagged stale
+with one note per report and run (``services.importing``: each step of an imported history
+sends no ``case_changed``).
 
 An impossible history (a transition the state machine refuses, a date before the
 submission, a reply before receipt, an unknown outcome …) rejects its line with the line
@@ -51,7 +57,6 @@ from psycopg.types.json import Jsonb
 from requests_app import clock as clock_rules
 from requests_app.choices import (
     CONFIRMED_CHANNELS,
-    REPLY_OUTCOMES,
     AgencyKind,
     ApplicantType,
     CaseState,
@@ -76,9 +81,10 @@ from requests_app.models import (
 )
 from requests_app.services import cases as case_services
 from requests_app.services import clock as clock_services
-from requests_app.services.errors import ServiceError, TransitionRefused
-from requests_app.services.intake import _CODE_ALPHABET, ACCESS_CODE_LENGTH
-from requests_app.services.repeats import case_applicant_key
+from requests_app.services import importing
+from requests_app.services.errors import ServiceError
+from requests_app.services.intake import ACCESS_CODE_LENGTH, CODE_ALPHABET, submitted_event_values
+from requests_app.services.repeats import RepeatChecks, RepeatResult
 from requests_app.validation import SUSPECT_JSON_ESCAPE, unstorable_text
 
 try:  # the formatter behind psycopg's Copy.write_row (not a public name)
@@ -486,6 +492,31 @@ def _refusal(event: HistoryEvent, step: Step, state: str, error: Exception) -> L
 # --- results -----------------------------------------------------------------------------------
 
 
+class Progress:
+    """Told of the lines' results as an import goes (``add``) and when it ends (``done``);
+    this one says nothing. ``import_cases`` shows a progress bar or periodic lines."""
+
+    def __init__(self):
+        self.read = self.imported = self.skipped = self.rejected = 0
+
+    def add(self, results: Iterable[LineResult]) -> None:
+        for result in results:
+            self.read += 1
+            if result.status == "imported":
+                self.imported += 1
+            elif result.status == "skipped":
+                self.skipped += 1
+            else:
+                self.rejected += 1
+        self.update()
+
+    def update(self) -> None:
+        """The counts changed."""
+
+    def done(self) -> None:
+        """The import ended."""
+
+
 @dataclass
 class LineResult:
     line: int
@@ -552,14 +583,20 @@ def _imported_event(case: Case, *, source: str, line: int, now: dt.datetime) -> 
 class ServicesReplayer:
     """Replay each line by calling the services (one savepoint per line)."""
 
-    def __init__(self, *, create_agencies: bool = False, source: str = ""):
+    def __init__(self, *, create_agencies: bool = False, source: str = "", progress=None):
         self.agencies = AgencyResolver(create=create_agencies)
         self.source = source
+        self.run_id = importing.new_run_id()
+        self.progress = progress or Progress()
 
     def run(self, lines: Iterable[tuple[int, Any]]) -> ImportSummary:
         summary = ImportSummary()
-        for number, obj in lines:
-            summary.results.append(self.import_line(number, obj))
+        with importing.importing(), case_services.dates_fixed():
+            for number, obj in lines:
+                result = self.import_line(number, obj)
+                summary.results.append(result)
+                self.progress.add([result])
+        self.progress.done()
         return summary
 
     def import_line(self, number: int, obj: Any) -> LineResult:
@@ -625,6 +662,7 @@ class ServicesReplayer:
         case.external_id, case.email = history.external_id, history.email
         _create_linked(case, history)
         _imported_event(case, source=self.source, line=number, now=timezone.now()).save()
+        importing.cases_imported_send(cases=[case], source=self.source, run=self.run_id)
         return case
 
 
@@ -768,9 +806,32 @@ class _IndexedCalendar(WorkCalendar):
 _SYSTEM_ACTOR = case_services.actor_label(None)  # the label of an action with no actor
 
 
+class _MemoryRows(case_services.Rows):
+    """The rows a case's actions write beside it (fee notices), kept for the bulk insert."""
+
+    def __init__(self):
+        self.rows: list = []
+
+    def add(self, row) -> None:
+        self.rows.append(row)
+
+    def open_fee_notice(self, case: Case):
+        notices = [
+            (row.issued_on, i, row)
+            for i, row in enumerate(self.rows)
+            if isinstance(row, FeeNotice) and row.paid_on is None and not row.waived
+        ]
+        return max(notices, key=itemgetter(0, 1))[2] if notices else None
+
+    def changed(self, row, fields: list[str]) -> None:
+        """Nothing to do: the row is inserted as it ends up."""
+
+
 class _Simulation:
-    """One case replayed in memory exactly as ``services.cases.case_perform_action`` would do
-    it."""
+    """One case replayed in memory: each step is the service's own plan
+    (``services.cases.plan_<step>``: the same checks, messages and history data), applied by
+    ``plan_apply`` as ``case_apply`` applies it, with the history rows and fee notices kept
+    for a bulk insert and the clock settled lazily (below)."""
 
     def __init__(self, case: Case, now: dt.datetime, today: dt.date, *, calendar=None,
                  rules=None, zone: dt.tzinfo | None = None):  # fmt: skip
@@ -779,67 +840,65 @@ class _Simulation:
         self.today = today
         self.events: list[_Event] = []
         self.clock_events: list[tuple[dt.datetime, ClockEvent]] = []
-        self.fee_notices: list[FeeNotice] = []
+        self.rows = _MemoryRows()
         self.last_kind: str | None = None  # the last step's kind: the reason of a clock change
         self.pending: tuple | None = None  # (kind, event index, state) of an unsettled refresh
         agency = case.agency
         self.calendar = calendar or clock_services.calendar_for_agency(agency)
         self.rules = rules or clock_services.rules_for_agency(agency)
         self.zone = zone or timezone.get_current_timezone()
-        self.submitted_on = self.local_date(case.submitted_at)
 
     def submitted(self, at: dt.datetime) -> None:
-        case = self.case
+        event = submitted_event_values(self.case, actor=None, at=at)
         self.events.append(
             _Event(
-                EventKind.SUBMITTED,
-                f"申请人：{case.applicant_name}",
+                event["kind"],
+                event["actor_label"],
                 self.now,
                 at,
                 "",
-                case.__dict__["state"],
-                {"channel": case.channel},
+                event["to_state"],
+                event["data"],
             )  # fmt: skip
         )
 
-    def perform(self, kind: str, apply, *, effective_at, data=None, reason: str = "") -> None:
+    def step(self, step: Step) -> None:
+        """The service's plan of ``step`` for this case, applied."""
+        plan = getattr(case_services, f"plan_{step.name}")
+        self.apply(plan(case=self.case, actor=None, effective_at=step.effective_at,
+                        **_args(step)))  # fmt: skip
+
+    def apply(self, plan) -> None:
         case = self.case
         values = case.__dict__
-        clock_step = kind in CLOCK_KINDS
-        if clock_step:
-            self.settle()  # the previous clock step's due dates, before this step moves R
-        from_state = values["state"]
-        try:
-            apply(case)
-        except TransitionNotAllowed as exc:  # the service's refusal, word for word
-            raise TransitionRefused(
-                f"当前状态“{case_services._state_label(from_state)}”下不能执行"
-                f"“{EventKind(kind).label}”。",
-                f"The action '{kind}' is not allowed in the state '{from_state}'.",
-            ) from exc
-        case.version += 1
-        data = data or {}
+        clock_step = plan.kind in CLOCK_KINDS
+        if clock_step or plan.guard is not None:
+            # The previous clock step's due dates, before this step moves R (or a guard reads
+            # a due date: an abandonment only after the applicant's period).
+            self.settle()
+        from_state = case_services.plan_apply(case, plan, self.rows)
         self.events.append(
             _Event(
-                kind,
-                _SYSTEM_ACTOR,
+                plan.kind,
+                plan.label or _SYSTEM_ACTOR,
                 self.now,
-                effective_at,
+                plan.effective_at,
                 from_state,
                 values["state"],
-                data,
-                reason,
+                plan.data,
+                plan.reason,
             )  # fmt: skip
         )
-        self.last_kind = kind
+        self.last_kind = plan.kind
         if clock_step:
-            on = effective_at.astimezone(self.zone).date()
-            self.clock_events.append((effective_at, ClockEvent(kind=kind, on=on, data=data)))
+            at = plan.effective_at
+            on = at.astimezone(self.zone).date()
+            self.clock_events.append((at, ClockEvent(kind=plan.kind, on=on, data=plan.data)))
             # The service refreshes the clock now; its due dates are a function of R and the
             # clock events only, which no step but the next clock step changes, so they are
             # computed then (or at the end, from the whole clock), and their due_changed
             # events go where the service would have written them.
-            self.pending = (kind, len(self.events), values["state"])
+            self.pending = (plan.kind, len(self.events), values["state"])
 
     def settle(self, clock=None) -> None:
         """The due dates after the pending clock step (from ``clock`` if given: the whole
@@ -868,7 +927,8 @@ class _Simulation:
         clock = self.compute(due_dates_only=False)
         self.settle(clock)
         state = self.case.__dict__["state"]
-        for name, previous, new in clock_services._apply(self.case, clock, self.today).due_changes:
+        changes = clock_services.clock_apply(self.case, clock, self.today).due_changes
+        for name, previous, new in changes:
             self.events.append(self.due_changed(name, previous, new, self.last_kind, state))
 
     def compute(self, *, due_dates_only: bool):
@@ -888,243 +948,12 @@ class _Simulation:
             self.now,
             state,
             state,
-            {
-                "field": name,
-                "previous": previous.isoformat() if previous else None,
-                "new": new.isoformat() if new else None,
-                "reason": reason,
-            },
+            clock_services.due_change_data(name, previous, new, reason),
             reason,
         )  # fmt: skip
 
-    # Each method mirrors the service of the same name (requests_app.services.cases).
-    def step(self, step: Step) -> None:
-        getattr(self, step.name)(effective_at=step.effective_at, **_args(step))
-
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.zone).date()
-
-    def _check_day(self, day, field_name, label, allow_future=False):
-        # The service's check, whose answer is known without asking it when the date is a
-        # date, not after the day the batch started (so not after today) and not before the
-        # submission; anything else goes to the service for its verdict and message.
-        if (
-            type(day) is dt.date
-            and (allow_future or day <= self.today)
-            and day >= self.submitted_on
-        ):
-            return day
-        return case_services._check_day(
-            day, case=self.case, field=field_name, label=label, allow_future=allow_future
-        )
-
-    def confirm_receipt(self, *, effective_at, received_on):
-        received_on = self._check_day(received_on, "received_on", "收到日期", allow_future=True)
-        self.perform(
-            EventKind.CONFIRM_RECEIPT,
-            lambda c: c.confirm_receipt(received_on=received_on),
-            effective_at=effective_at,
-            data={"received_on": received_on.isoformat()},
-        )
-
-    def register(self, *, effective_at, received_on):
-        received_on = self._check_day(received_on, "received_on", "收到日期")
-        self.perform(
-            EventKind.REGISTER,
-            lambda c: c.register(received_on=received_on),
-            effective_at=effective_at,
-            data={"received_on": received_on.isoformat()},
-        )
-
-    def start_processing(self, *, effective_at):
-        self.perform(
-            EventKind.START_PROCESSING,
-            lambda c: c.start_processing(handler=None),
-            effective_at=effective_at,
-            data={"handler": None, "handler_id": None},
-        )
-
-    def request_supplement(self, *, effective_at, items, period_days=None):
-        items = (items or "").strip()
-        if not items:
-            raise ServiceError("请列明需要补正的全部事项。", "List every item to supplement.")
-        default = (
-            self.case.agency.supplement_period_days or settings.DISCLOSURE["SUPPLEMENT_PERIOD_DAYS"]
-        )
-        period_days = default if period_days is None else period_days
-        if not isinstance(period_days, int) or not 1 <= period_days <= 60:
-            raise ServiceError(
-                "补正期限应为 1 至 60 个工作日。", "period_days must be 1 to 60 working days."
-            )
-        served_on = self._check_day(self.local_date(effective_at), "effective_at", "告知日期")
-        self.perform(
-            EventKind.REQUEST_SUPPLEMENT,
-            lambda c: c.request_supplement(),
-            effective_at=effective_at,
-            data={"items": items, "period_days": period_days, "served_on": served_on.isoformat()},
-        )
-
-    def receive_supplement(self, *, effective_at, received_on):
-        received_on = self._check_day(received_on, "received_on", "补正收到日期")
-        self.perform(
-            EventKind.RECEIVE_SUPPLEMENT,
-            lambda c: c.receive_supplement(),
-            effective_at=effective_at,
-            data={"received_on": received_on.isoformat()},
-        )
-
-    def start_consultation(self, *, effective_at, consultee, consultee_kind):
-        consultee = (consultee or "").strip()
-        if not consultee:
-            raise ServiceError("请填写征求意见对象。", "Name the party consulted.")
-        if consultee_kind not in _VALUES[ConsulteeKind]:
-            raise ServiceError(
-                "征求意见对象类型无效。", "consultee_kind must be third_party or agency."
-            )
-        sent_on = self._check_day(self.local_date(effective_at), "effective_at", "发出日期")
-        self.perform(
-            EventKind.START_CONSULTATION,
-            lambda c: c.start_consultation(),
-            effective_at=effective_at,
-            data={
-                "consultee_kind": consultee_kind,
-                "consultee": consultee,
-                "sent_on": sent_on.isoformat(),
-            },  # fmt: skip
-        )
-
-    def close_consultation(self, *, effective_at, opinion=""):
-        closed_on = self._check_day(self.local_date(effective_at), "effective_at", "结束日期")
-        self.perform(
-            EventKind.CLOSE_CONSULTATION,
-            lambda c: c.close_consultation(),
-            effective_at=effective_at,
-            data={"closed_on": closed_on.isoformat(), "opinion": opinion},
-        )
-
-    def extend(self, *, effective_at, days, reason):
-        if not isinstance(days, int) or not 1 <= days <= case_services.MAX_EXTENSION_DAYS:
-            raise ServiceError(
-                "延期不得超过 20 个工作日。", "An extension is 1 to 20 working days."
-            )
-        if not (reason or "").strip():
-            raise ServiceError("请说明延期理由。", "Give the reason for the extension.")
-        self.perform(
-            EventKind.EXTEND,
-            lambda c: c.extend(),
-            effective_at=effective_at,
-            data={"days": days, "approver": case_services.actor_label(None)},
-            reason=reason,
-        )
-
-    def issue_fee_notice(self, *, effective_at, amount_yuan):
-        amount = case_services._parse_amount(amount_yuan)
-        served_on = self._check_day(self.local_date(effective_at), "effective_at", "通知日期")
-
-        def apply(case):
-            case.issue_fee_notice()
-            self.fee_notices.append(
-                FeeNotice(
-                    case=case,
-                    amount_yuan=amount,
-                    method="",
-                    computation={},
-                    issued_on=served_on,
-                    issued_by=None,
-                )  # fmt: skip
-            )
-
-        self.perform(
-            EventKind.ISSUE_FEE_NOTICE,
-            apply,
-            effective_at=effective_at,
-            data={"amount_yuan": str(amount), "served_on": served_on.isoformat(), "method": ""},
-        )
-
-    def record_fee_payment(self, *, effective_at, waived=False):
-        paid_on = self._check_day(self.local_date(effective_at), "effective_at", "缴费日期")
-
-        def apply(case):
-            case.record_fee_payment()
-            open_notices = [
-                (n.issued_on, i, n)
-                for i, n in enumerate(self.fee_notices)
-                if n.paid_on is None and not n.waived
-            ]
-            if open_notices:
-                notice = max(open_notices, key=lambda t: (t[0], t[1]))[2]
-                if waived:
-                    notice.waived = True
-                else:
-                    notice.paid_on = paid_on
-
-        self.perform(
-            EventKind.RECORD_FEE_PAYMENT,
-            apply,
-            effective_at=effective_at,
-            data={"paid_on": paid_on.isoformat(), "waived": bool(waived)},
-        )
-
-    def abandon_no_supplement(self, *, effective_at, on):
-        self.perform(
-            EventKind.ABANDON_NO_SUPPLEMENT,
-            lambda c: c.abandon_no_supplement(on=on),
-            effective_at=effective_at,
-            data={"on": on.isoformat(), "outcome": Outcome.ABANDONED_NO_SUPPLEMENT},
-        )
-
-    def abandon_no_fee(self, *, effective_at, on):
-        self.perform(
-            EventKind.ABANDON_NO_FEE,
-            lambda c: c.abandon_no_fee(on=on),
-            effective_at=effective_at,
-            data={"on": on.isoformat(), "outcome": Outcome.ABANDONED_NO_FEE},
-        )
-
-    def submit_for_approval(self, *, effective_at, outcome, legal_basis=""):
-        case_services._check_outcome(outcome, REPLY_OUTCOMES)
-        legal_basis = (legal_basis or "").strip() or case_services.default_legal_basis(outcome)
-        self.perform(
-            EventKind.SUBMIT_FOR_APPROVAL,
-            lambda c: c.submit_for_approval(outcome=outcome, legal_basis=legal_basis),
-            effective_at=effective_at,
-            data={"outcome": outcome, "legal_basis": legal_basis},
-        )
-
-    def approve(self, *, effective_at):
-        self.perform(
-            EventKind.APPROVE,
-            lambda c: c.approve(),
-            effective_at=effective_at,
-            data={"outcome": self.case.draft_outcome},
-        )
-
-    def serve_reply(self, *, effective_at, served_on):
-        served_on = self._check_day(served_on, "served_on", "送达日期")
-        if self.case.received_on and served_on < self.case.received_on:
-            raise ServiceError(
-                "送达日期不能早于收到申请日期。", "served_on cannot be before the receipt date."
-            )
-        self.perform(
-            EventKind.SERVE_REPLY,
-            lambda c: c.serve_reply(served_on=served_on),
-            effective_at=effective_at,
-            data={
-                "served_on": served_on.isoformat(),
-                "outcome": self.case.draft_outcome,
-                "service_method": "",
-            },  # fmt: skip
-        )
-
-    def withdraw(self, *, effective_at, reason=""):
-        on = self.local_date(effective_at)
-        self.perform(
-            EventKind.WITHDRAW,
-            lambda c: c.withdraw(on=on),
-            effective_at=effective_at,
-            data={"on": on.isoformat(), "outcome": Outcome.WITHDRAWN},
-            reason=reason,
-        )
 
 
 class FastReplayer:
@@ -1153,8 +982,10 @@ class FastReplayer:
         source: str = "",
         batch_size: int = 1000,
         threaded: bool | None = None,
+        progress: Progress | None = None,
     ):
         self.agencies = AgencyResolver(create=create_agencies)
+        self.progress = progress or Progress()
         self.source = source
         self.batch_size = batch_size
         # None: a writer thread when the database is PostgreSQL and no transaction is open.
@@ -1163,6 +994,8 @@ class FastReplayer:
         self.template: dict | None = None
         self.seen: dict[str, _Chunk] = {}  # external id -> the chunk that imports it
         self.copy_types: dict[type, list[int]] = {}  # model -> the OIDs of its COPY columns
+        self.repeats = RepeatChecks()  # the 重复申请 checks of the run's cases
+        self.run_id = importing.new_run_id()
 
     def run(self, lines: Iterable[tuple[int, Any]]) -> ImportSummary:
         summary = ImportSummary()
@@ -1179,8 +1012,10 @@ class FastReplayer:
             for batch in _batches(lines, self.batch_size):
                 if writer is not None and writer.failed is not None:
                     break
-                chunk = self._prepare(batch)
+                with case_services.dates_fixed():  # the day the chunk started
+                    chunk = self._prepare(batch)
                 chunks.append(chunk)
+                self.progress.add(chunk.results.values())
                 if not chunk.simulations:
                     continue
                 if writer is not None:
@@ -1198,6 +1033,7 @@ class FastReplayer:
                 writer.close()
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+            self.progress.done()
         failed = next((c for c in chunks if c.error is not None), None)
         for chunk in chunks:
             summary.results += chunk.outcome()
@@ -1229,10 +1065,8 @@ class FastReplayer:
             self.clocks[agency.pk] = found
         return found
 
-    def _new_case(self, agency: Agency, history: CaseHistory, tracking: str, code: str) -> Case:
+    def _new_case(self, agency: Agency, history: CaseHistory, tracking: str) -> Case:
         """An unsaved Case as ``Case(...)`` would build it, from a template of its defaults."""
-        from requests_app.services.intake import hash_access_code
-
         if self.template is None:
             template = dict(Case().__dict__)
             del template["_state"]
@@ -1248,7 +1082,7 @@ class FastReplayer:
         values["submitted_at"] = history.submitted_at
         values["external_id"] = history.external_id
         values["tracking_number"] = tracking
-        values["access_code_hash"] = hash_access_code(code)
+        values["access_code_hash"] = ""  # no access code: see services.intake._create_case
         values.update(history.fields)
         return case
 
@@ -1271,9 +1105,9 @@ class FastReplayer:
             ).values_list("external_id", flat=True)
         )
         now = chunk.now
-        today = timezone.localdate()
+        today = case_services.local_today()
         zone = timezone.get_current_timezone()
-        codes = _random_codes(2 * len(parsed))
+        codes = _random_codes(len(parsed))
         simulations = chunk.simulations
         for i, (number, history) in enumerate(parsed):
             external_id = history.external_id
@@ -1287,8 +1121,8 @@ class FastReplayer:
                 continue
             try:
                 agency = self.agencies.resolve(history.agency_ref)
-                tracking = _tracking_number(local_date(history.submitted_at, zone), codes[2 * i])
-                case = self._new_case(agency, history, tracking, codes[2 * i + 1])
+                tracking = _tracking_number(local_date(history.submitted_at, zone), codes[i])
+                case = self._new_case(agency, history, tracking)
                 calendar, rules = self._clock_inputs(agency)
                 simulation = _Simulation(
                     case, now, today, calendar=calendar, rules=rules, zone=zone
@@ -1306,6 +1140,9 @@ class FastReplayer:
             results[number] = LineResult(number, history.external_id, "imported")
         if simulations and connection.vendor == "postgresql":
             self._reserve_ids(chunk)
+            chunk.repeat_checks = self.repeats.check(
+                [s.case for _, _, s in simulations], batch=chunk
+            )
             self._encode(chunk)
         return chunk
 
@@ -1317,14 +1154,12 @@ class FastReplayer:
         if history.channel not in CONFIRMED_CHANNELS:
             # case_intake registers a counter application at once, effective at submission.
             received = next(e for e in rest if e.type == "received")
+            register = Step("register", {"received_on": simulation.local_date(received.at)},
+                            first.at)  # fmt: skip
             try:
-                simulation.register(
-                    effective_at=first.at, received_on=simulation.local_date(received.at)
-                )
+                simulation.step(register)
             except (ServiceError, TransitionNotAllowed) as error:
-                raise _refusal(
-                    received, Step("register", {}, first.at), case.__dict__["state"], error
-                ) from None
+                raise _refusal(received, register, case.__dict__["state"], error) from None
             rest.remove(received)
             if any(e.type != "received" and e.at < received.at for e in history.events[1:]):
                 raise LineRejected("收到申请前不能有办理事件 / events before the 'received' event")
@@ -1368,11 +1203,20 @@ class FastReplayer:
                 try:
                     with transaction.atomic():
                         self._copy(chunk)
+                    self._imported(chunk)
                     return
                 except (IntegrityError, psycopg.IntegrityError):  # COPY raises psycopg's
                     for _, _, simulation in chunk.simulations:
                         simulation.case.pk = None
             self._insert_orm(chunk)
+            self._imported(chunk)
+
+    def _imported(self, chunk: _Chunk) -> None:
+        """What an import sets off, in the chunk's transaction: the published reports the
+        cases count in are flagged stale (``services.importing``)."""
+        importing.cases_imported_send(
+            cases=[s.case for _, _, s in chunk.simulations], source=self.source, run=self.run_id
+        )
 
     def _events(self, number: int, simulation: _Simulation, now: dt.datetime) -> list[_Event]:
         case = simulation.case
@@ -1398,21 +1242,14 @@ class FastReplayer:
             for event in self._events(number, simulation, chunk.now)
         )
         types = self.copy_types
+        repeats = chunk.repeat_checks  # tuples in the order of _REPEAT_COLUMNS
         data = [
             (Case, _binary_copy_data(cases, types[Case])),
             (CaseEvent, _binary_copy_data(events, types[CaseEvent])),
-            (RepeatCheck, _binary_copy_data(_repeat_rows(chunk), types[RepeatCheck])),
+            (RepeatCheck, _binary_copy_data(repeats, types[RepeatCheck])),
         ]
-        linked: dict[type, list] = {FeeNotice: [], Review: [], Lawsuit: [], Complaint: []}
-        for _, history, simulation in chunk.simulations:
-            for notice in simulation.fee_notices:
-                notice.case = simulation.case
-                linked[FeeNotice].append(notice)
-            for row in _linked_rows(simulation.case, history):
-                linked[type(row)].append(row)
-        for model, objs in linked.items():
-            if objs:
-                data.append((model, _binary_copy_data(_insert_values(model, objs), types[model])))
+        for model, objs in _rows_by_model(chunk.rows_beside()).items():
+            data.append((model, _binary_copy_data(_insert_values(model, objs), types[model])))
         chunk.copy_data = data
 
     def _copy(self, chunk: _Chunk) -> None:
@@ -1427,20 +1264,6 @@ class FastReplayer:
                             copy.write(piece)
                         else:
                             copy.write_row(piece)
-
-    def _insert_linked(self, simulations) -> None:
-        notices, linked = [], []
-        for _, history, simulation in simulations:
-            for notice in simulation.fee_notices:
-                notice.case = simulation.case
-            notices += simulation.fee_notices
-            linked += _linked_rows(simulation.case, history)
-        if notices:
-            FeeNotice.objects.bulk_create(notices)
-        for model in (Review, Lawsuit, Complaint):
-            rows = [r for r in linked if isinstance(r, model)]
-            if rows:
-                model.objects.bulk_create(rows)
 
     def _insert_orm(self, chunk: _Chunk) -> None:
         """Any database: ``bulk_create``; one case at a time after a tracking-number clash."""
@@ -1470,20 +1293,19 @@ class FastReplayer:
             for event in self._events(number, simulation, now)
         ]
         CaseEvent.objects.bulk_create(events, batch_size=2000)
-        RepeatCheck.objects.bulk_create(
-            RepeatCheck(**dict(zip(_REPEAT_COLUMNS, row, strict=True)))
-            for row in _repeat_rows(chunk)
-        )
-        self._insert_linked(simulations)
+        # The 重复申请 checks by the ids the cases have now (assigned by this insert).
+        chunk.repeat_checks = self.repeats.check(cases, batch=chunk)
+        RepeatCheck.objects.bulk_create(RepeatCheck(**row._asdict()) for row in chunk.repeat_checks)
+        for model, rows in _rows_by_model(chunk.rows_beside()).items():
+            model.objects.bulk_create(rows)
 
 
-def _repeat_rows(chunk: _Chunk) -> Iterator[tuple]:
-    """A pending 重复申请 check per imported case (its applicant's hash, no result yet), as a
-    public submission writes one: later applications are compared with the imported ones,
-    and the sweep completes the imported cases' own checks (``repeat_checks_complete``)."""
-    for _, _, simulation in chunk.simulations:
-        case = simulation.case
-        yield (case.pk, case.agency_id, case_applicant_key(case), None, 0.0, None)
+def _rows_by_model(rows: list) -> dict[type, list]:
+    """``rows`` grouped by their model, in the order of ``_COPIED_MODELS``."""
+    grouped: dict[type, list] = {}
+    for row in rows:
+        grouped.setdefault(type(row), []).append(row)
+    return {model: grouped[model] for model in _COPIED_MODELS if model in grouped}
 
 
 @dataclass(eq=False)
@@ -1496,14 +1318,28 @@ class _Chunk:
     simulations: list = field(default_factory=list)
     repeats: dict[int, _Chunk] = field(default_factory=dict)  # line -> chunk of the first
     copy_data: list | None = None  # (model, its COPY data: bytes, or rows to format)
+    repeat_checks: list = field(default_factory=list)  # the cases' checked RepeatCheck rows
     case_ids: dict[int, int] = field(default_factory=dict)  # line -> case id, once written
     error: BaseException | None = None
+
+    def rows_beside(self) -> list:
+        """The rows written beside the cases: what their actions wrote (fee notices) and
+        their reviews, lawsuits and complaints."""
+        rows = []
+        for _, history, simulation in self.simulations:
+            case = simulation.case
+            for row in simulation.rows.rows:
+                row.case = case
+                rows.append(row)
+            rows += _linked_rows(case, history)
+        return rows
 
     def release(self) -> None:
         """Once written (or not): keep the case ids, drop the cases, rows and bytes."""
         self.case_ids = {number: s.case.pk for number, _, s in self.simulations}
         self.simulations = []
         self.copy_data = None
+        self.repeat_checks = []
 
     def outcome(self) -> list[LineResult]:
         """The lines' results; if this chunk (or the one importing a repeated id) was not
@@ -1595,9 +1431,7 @@ assert set(_EVENT_COLUMNS) == set(_columns(CaseEvent)) - {"id"}, "importers: eve
 
 # A repeat check's key is its case: every column is written.
 _REPEAT_COLUMNS = tuple(_columns(RepeatCheck))
-assert _REPEAT_COLUMNS == (
-    "case_id", "agency_id", "applicant_key", "repeats_id", "similarity", "checked_at"
-), "importers: RepeatCheck columns changed"  # fmt: skip
+assert RepeatResult._fields == _REPEAT_COLUMNS, "importers: RepeatCheck columns changed"
 _COPIED_MODELS = (Case, CaseEvent, RepeatCheck, FeeNotice, Review, Lawsuit, Complaint)
 
 
@@ -1680,11 +1514,11 @@ def _copy_into(cursor, model, columns, types: dict[type, list[int]]):
         yield copy
 
 
-# Tracking numbers and (never disclosed) access codes for imported cases, drawn in bulk: one
-# random byte per character, which is unbiased because the alphabet has 32 letters.
+# The random part of imported cases' tracking numbers, drawn in bulk: one random byte per
+# character, which is unbiased because the alphabet has 32 letters.
 def _alphabet_table() -> bytes:
-    assert 256 % len(_CODE_ALPHABET) == 0, "the alphabet must divide 256 to stay unbiased"
-    return bytes(ord(_CODE_ALPHABET[b % len(_CODE_ALPHABET)]) for b in range(256))
+    assert 256 % len(CODE_ALPHABET) == 0, "the alphabet must divide 256 to stay unbiased"
+    return bytes(ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) for b in range(256))
 
 
 _ALPHABET_TABLE = _alphabet_table()
@@ -1708,11 +1542,12 @@ def import_histories(
     create_agencies: bool = False,
     source: str = "",
     via_services: bool = False,
+    progress: Progress | None = None,
 ) -> ImportSummary:
-    """Import (line number, JSON object) pairs; see the module docstring."""
-    if via_services:
-        return ServicesReplayer(create_agencies=create_agencies, source=source).run(lines)
-    return FastReplayer(create_agencies=create_agencies, source=source).run(lines)
+    """Import (line number, JSON object) pairs; see the module docstring. ``progress`` is told
+    of the lines' results as the import goes."""
+    replayer = ServicesReplayer if via_services else FastReplayer
+    return replayer(create_agencies=create_agencies, source=source, progress=progress).run(lines)
 
 
 # --- 台账 (ledger) import: one row per application -------------------------------------------

@@ -106,6 +106,9 @@ def _records(case: Case):
 
 def review_summary(case: Case) -> ReviewSummary:
     summary = ReviewSummary()
+    if case.pk is None:
+        # A case not stored yet (a history the importer replays in memory) has no records.
+        return summary
     used: set[str] = set()
     for record in _records(case):
         summary.has_records = True

@@ -15,3 +15,9 @@ annual reports stale and has ``case_record_change_after_publication`` write the 
 from django.dispatch import Signal
 
 case_changed = Signal()
+
+# ``cases_imported`` is sent by the history importer (``services.importing``) in the
+# transaction that wrote imported cases, with ``cases`` (the saved cases), ``source`` (the
+# file imported) and ``run`` (one name per run of the import). Each step of an imported history
+# sends no ``case_changed``: the receivers see the imported cases once, as they end up.
+cases_imported = Signal()

@@ -152,10 +152,10 @@ def test_information_asked_for_by_several_applicants(office):
     assert [g.applicants for g in repeated_requests(agency=office, min_applicants=1)] == [3, 1]
 
 
-def test_imported_history_is_compared_with_and_checked_by_the_sweep(tree, registrar):
-    """The fast import writes a pending check per case, as a submission does: a new
-    application by the same applicant repeats the imported one, and the sweep completes the
-    imported cases' own checks (the later imported one repeats the earlier)."""
+def test_imported_histories_are_checked_on_import_and_compared_with_later(tree, registrar):
+    """The fast import checks each imported case as the counter's intake does (nothing is
+    left for the sweep): a later imported application by the same applicant repeats the
+    earlier one, and a new application repeats an imported one."""
     from requests_app.importers import FastReplayer
     from tests.test_import_cases import at, history, lines
 
@@ -163,14 +163,16 @@ def test_imported_history_is_compared_with_and_checked_by_the_sweep(tree, regist
         events = [{"type": "submitted", "at": at(day, 9)}, {"type": "received", "at": at(day)}]
         return history(external_id, events, agency_ref="city/city-office", description=description)
 
-    summary = FastReplayer(source="h.jsonl").run(
-        lines([imported("H-1", "2023-03-01", BUDGET), imported("H-2", "2023-06-01", ROAD)])
-    )
-    assert [r.status for r in summary.results] == ["imported", "imported"], summary.results
-    budget, road = Case.objects.get(external_id="H-1"), Case.objects.get(external_id="H-2")
-    assert set(
-        RepeatCheck.objects.filter(checked_at__isnull=True).values_list("case_id", flat=True)
-    ) == {budget.pk, road.pk}
+    summary = FastReplayer(source="h.jsonl", batch_size=2).run(
+        lines([imported("H-1", "2023-03-01", BUDGET), imported("H-2", "2023-06-01", ROAD),
+               imported("H-3", "2023-09-01", BUDGET_AGAIN)])
+    )  # fmt: skip
+    assert [r.status for r in summary.results] == ["imported"] * 3, summary.results
+    budget, road, again = (Case.objects.get(external_id=f"H-{n}") for n in (1, 2, 3))
+    assert not RepeatCheck.objects.filter(checked_at__isnull=True).exists()
+    assert RepeatCheck.objects.get(case=budget).repeats is None
+    assert RepeatCheck.objects.get(case=road).repeats is None
+    assert RepeatCheck.objects.get(case=again).repeats == budget  # across the two batches
     # 张三 with the same phone and no ID number, as the imported applicant.
     fields = application_fields(
         description=BUDGET_AGAIN, id_type="", id_number="", applicant_name="张三",
@@ -179,7 +181,5 @@ def test_imported_history_is_compared_with_and_checked_by_the_sweep(tree, regist
     case, _code = case_intake(
         actor=registrar, agency=budget.agency, channel=Channel.IN_PERSON, fields=fields
     )
-    assert RepeatCheck.objects.get(case=case).repeats == budget
-    assert repeat_checks_complete() == 2
-    assert RepeatCheck.objects.get(case=budget).repeats is None
-    assert RepeatCheck.objects.get(case=road).repeats is None
+    assert RepeatCheck.objects.get(case=case).repeats == again  # the same words: the closest
+    assert repeat_checks_complete() == 0

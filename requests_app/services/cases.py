@@ -1,6 +1,8 @@
-"""Case actions. Each is one function that locks the case, checks the caseworker's permission
-and agency, runs the state-machine transition, saves, writes the history event, refreshes the
-clock and queues follow-up work after commit — all in one transaction (``case_perform_action``).
+"""Case actions. Each is a plan and its application: ``plan_<action>`` checks the inputs and
+decides the change (writing nothing); ``case_<action>`` applies the plan — lock the case,
+check the caseworker's permission and agency, run the state-machine transition, save, write
+the history event, refresh the clock and queue follow-up work after commit — all in one
+transaction (``case_apply``). The history importer applies the same plans in bulk.
 
 ``actor`` is the acting user; ``None`` is the system itself (Celery tasks, the importer), which
 skips the permission check. ``effective_at`` is when the step happened, which differs from
@@ -13,7 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -33,6 +38,7 @@ from requests_app.choices import (
 from requests_app.models import Case, CaseEvent, EventKind
 from requests_app.permissions import can_act, role_allows
 from requests_app.review import check_reply_agrees, release_check_for_reply, review_legal_basis
+from requests_app.services import importing
 from requests_app.services.clock import case_clock_refresh
 from requests_app.services.errors import (
     ActionForbidden,
@@ -44,6 +50,7 @@ from requests_app.services.notifications import case_event_notify
 from requests_app.signals import case_changed
 
 MAX_EXTENSION_DAYS = 20  # 条例 Art 33 ¶2: at most 20 working days, once
+CONSULTEE_KINDS = frozenset(ConsulteeKind.values)
 
 
 # Who acted, in the history, for a step the applicant took themselves (the applicant's pages).
@@ -56,8 +63,34 @@ def actor_label(actor) -> str:
     return actor.get_full_name() or actor.get_username()
 
 
+# The services date things by the current time zone, read at each call — or by a zone and a
+# day fixed for a batch of actions (``dates_fixed``): the history importer replays thousands
+# of steps at once, and reading the active time zone was a large part of a step's cost.
+_FIXED_DATES: ContextVar[tuple[dt.tzinfo, dt.date] | None] = ContextVar(
+    "services_fixed_dates", default=None
+)
+
+
+@contextmanager
+def dates_fixed() -> Iterator[None]:
+    """Within this block the services date by the current zone and day as they are now."""
+    token = _FIXED_DATES.set((timezone.get_current_timezone(), timezone.localdate()))
+    try:
+        yield
+    finally:
+        _FIXED_DATES.reset(token)
+
+
 def local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
+    """The day of ``moment`` in the current time zone."""
+    fixed = _FIXED_DATES.get()
+    return moment.astimezone(fixed[0] if fixed else timezone.get_current_timezone()).date()
+
+
+def local_today() -> dt.date:
+    """Today in the current time zone."""
+    fixed = _FIXED_DATES.get()
+    return fixed[1] if fixed else timezone.localdate()
 
 
 def _changed_fields(before: dict, case: Case) -> list[str]:
@@ -74,6 +107,154 @@ def _state_label(state: str) -> str:
     return str(CaseState(state).label) if state else ""
 
 
+# --- the one way a case changes: a plan, applied ---------------------------------------------
+# Every action is split in two. ``plan_<action>`` makes every check the action's inputs need
+# and decides what the action is — the event's kind, the state-machine method and its
+# arguments, the history data, a guard that needs the case as it is when applied, and what the
+# action writes beside the case — without writing anything. ``case_<action>`` applies that
+# plan to one case in one transaction (``case_perform_action``); the history importer applies
+# the same plans to many cases in memory and writes their rows in bulk
+# (``requests_app.importers``). So there is one list of checks and one set of messages.
+
+
+class Rows:
+    """Where the rows an action writes beside the case go (a fee notice issued, the notice a
+    payment settles): the database, for one action. The importer keeps them in memory and
+    inserts them in bulk (``importers._MemoryRows``)."""
+
+    def add(self, row) -> None:
+        row.save()
+
+    def open_fee_notice(self, case: Case):
+        """The fee notice a payment or waiver settles: the latest still open, or ``None``."""
+        return (
+            case.fee_notices.filter(paid_on__isnull=True, waived=False)
+            .order_by("-issued_on", "-pk")
+            .first()
+        )
+
+    def changed(self, row, fields: list[str]) -> None:
+        row.save(update_fields=fields)
+
+
+DATABASE_ROWS = Rows()
+
+
+@dataclass(slots=True)
+class Plan:
+    """One case action, decided and checked, not yet applied (see above).
+
+    ``permission`` is the name checked against the actor's role (``can_act``; the
+    state-machine method's own ``permission=`` when it is one); ``method`` the state-machine
+    transition called with ``args``; ``guard(case)`` a check on the case as it is when the plan
+    is applied (under the row lock), raising TransitionRefused; ``effect(case, rows)`` what else
+    the action changes, on the case or in ``rows``. ``label`` names who acted when it is not a
+    user (``APPLICANT_LABEL``)."""
+
+    kind: str
+    effective_at: dt.datetime
+    data: dict = field(default_factory=dict)
+    reason: str = ""
+    permission: str | None = None
+    method: str | None = None
+    args: dict | None = None
+    guard: Callable[[Case], None] | None = None
+    effect: Callable[[Case, Rows], None] | None = None
+    label: str | None = None
+
+
+def transition_plan(name: str, effective_at: dt.datetime | None, **plan) -> Plan:
+    """The plan of an action that is the state-machine transition of the same name."""
+    return Plan(
+        kind=name,
+        effective_at=effective_at or timezone.now(),
+        permission=name,
+        method=name,
+        **plan,
+    )
+
+
+def transition_refused(kind: str, state: str) -> TransitionRefused:
+    """The refusal of an action the state machine does not allow in ``state``."""
+    return TransitionRefused(
+        f"当前状态“{_state_label(state)}”下不能执行“{EventKind(kind).label}”。",
+        f"The action '{kind}' is not allowed in the state '{state}'.",
+    )
+
+
+def plan_apply(case: Case, plan: Plan, rows: Rows = DATABASE_ROWS) -> str:
+    """Apply ``plan`` to ``case`` (its guard, its transition, its effect) and count the new
+    version; return the state it left. A transition the state machine refuses raises
+    ``transition_refused``. Writes only through ``rows``; the caller saves the case."""
+    from_state = case.state
+    try:
+        if plan.guard is not None:
+            plan.guard(case)
+        if plan.method is not None:
+            getattr(case, plan.method)(**(plan.args or {}))
+        if plan.effect is not None:
+            plan.effect(case, rows)
+    except TransitionNotAllowed as exc:
+        raise transition_refused(plan.kind, from_state) from exc
+    case.version += 1
+    return from_state
+
+
+def case_apply(plan: Plan, *, case: Case, actor, expected_version: int | None = None,
+               permitted: bool | None = None) -> Case:  # fmt: skip
+    """Apply one plan to ``case`` as the one way a case changes: lock the row, check the
+    version the caller saw and the actor's permission, ``plan_apply``, save, write its one
+    history event, refresh the clock, queue the notifications and send ``case_changed`` — in
+    one transaction. Raises ActionForbidden, TransitionRefused, ConcurrentChange.
+
+    ``permitted`` is the caller's own verdict for an actor whose right does not come from the
+    case's agency (the unit a 交办 asks answers it: services/records_tasks.py)."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().select_related("agency").get(pk=case.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise ConcurrentChange(
+                "该申请已被他人修改，请刷新后重试。",
+                "The case was changed by someone else; reload and try again.",
+            )
+        # The same check the transition's ``permission=`` makes (role and agency); the
+        # state is checked by the transition itself, so a refused step is a 409, not a 403.
+        kind = plan.kind
+        allowed = (
+            can_act(actor, plan.permission or kind, locked) if permitted is None else permitted
+        )
+        if actor is not None and not allowed:
+            raise ActionForbidden(
+                f"您无权对该申请执行“{EventKind(kind).label}”。",
+                f"You may not take the action '{kind}' on this case.",
+            )
+        before = _snapshot(locked)
+        from_state = plan_apply(locked, plan)
+        fields = _changed_fields(before, locked)
+        try:
+            locked.save(update_fields=[*fields, "updated_at"])
+        except ConcurrentTransition as exc:
+            raise ConcurrentChange(
+                "该申请已被他人修改，请刷新后重试。",
+                "The case was changed by someone else; reload and try again.",
+            ) from exc
+        event = CaseEvent.objects.create(
+            case=locked,
+            kind=kind,
+            actor=actor,
+            actor_label=plan.label or actor_label(actor),
+            effective_at=plan.effective_at,
+            from_state=from_state,
+            to_state=locked.state,
+            data=plan.data,
+            reason=plan.reason,
+        )
+        case_clock_refresh(case=locked, actor=actor, reason=kind)
+        case_event_notify(event)
+        if not importing.active():
+            case_changed.send(sender=Case, case=locked, event=event, actor=actor, before=before)
+    return locked
+
+
 def case_perform_action(
     *,
     case: Case,
@@ -88,84 +269,27 @@ def case_perform_action(
     permitted: bool | None = None,
     label: str | None = None,
 ) -> Case:
-    """Run one action on a case, the one way a case changes: lock the row, check the version
-    the caller saw and the actor's permission, ``apply`` the change, save it, write its one
-    history event, refresh the clock, queue the notifications and send ``case_changed`` — in
-    one transaction. Every service of a case action calls it (those of linked records and
-    letters too). Raises ActionForbidden, TransitionRefused, ConcurrentChange.
-
-    ``transition`` names the state-machine method ``apply`` calls (its permission is checked
-    and whose ``permission=`` applies); for other actions the role table is checked.
-    ``permitted`` is the caller's own verdict for an actor whose right does not come from the
-    case's agency (the unit a 交办 asks answers it: services/records_tasks.py).
-    ``label`` names who acted when it is not a user (``APPLICANT_LABEL`` for a step the
-    applicant took on their own pages); by default the actor's name, or 系统.
-    """
-    effective_at = effective_at or timezone.now()
-    with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("agency").get(pk=case.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise ConcurrentChange(
-                "该申请已被他人修改，请刷新后重试。",
-                "The case was changed by someone else; reload and try again.",
-            )
-        # The same check the transition's ``permission=`` makes (role and agency); the
-        # state is checked by the transition itself, so a refused step is a 409, not a 403.
-        allowed = can_act(actor, transition or kind, locked) if permitted is None else permitted
-        if actor is not None and not allowed:
-            raise ActionForbidden(
-                f"您无权对该申请执行“{EventKind(kind).label}”。",
-                f"You may not take the action '{kind}' on this case.",
-            )
-        from_state = locked.state
-        before = _snapshot(locked)
-        try:
-            apply(locked)
-        except TransitionNotAllowed as exc:
-            raise TransitionRefused(
-                f"当前状态“{_state_label(from_state)}”下不能执行“{EventKind(kind).label}”。",
-                f"The action '{kind}' is not allowed in the state '{from_state}'.",
-            ) from exc
-        locked.version += 1
-        fields = _changed_fields(before, locked)
-        try:
-            locked.save(update_fields=[*fields, "updated_at"])
-        except ConcurrentTransition as exc:
-            raise ConcurrentChange(
-                "该申请已被他人修改，请刷新后重试。",
-                "The case was changed by someone else; reload and try again.",
-            ) from exc
-        event = CaseEvent.objects.create(
-            case=locked,
-            kind=kind,
-            actor=actor,
-            actor_label=label or actor_label(actor),
-            effective_at=effective_at,
-            from_state=from_state,
-            to_state=locked.state,
-            data=data or {},
-            reason=reason,
-        )
-        case_clock_refresh(case=locked, actor=actor, reason=kind)
-        case_event_notify(event)
-        case_changed.send(sender=Case, case=locked, event=event, actor=actor, before=before)
-    return locked
-
-
-def _fsm(method: str, **kwargs) -> Callable[[Case], None]:
-    return lambda case: getattr(case, method)(**kwargs)
-
-
-def _transition(name: str, *, case: Case, actor, args: dict | None = None, **perform) -> Case:
-    """``case_perform_action`` for an action that is the state-machine transition of the same name."""
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=name,
-        transition=name,
-        apply=_fsm(name, **(args or {})),
-        **perform,
+    """``case_apply`` of an action of another service (records, letters, proceedings, the
+    applicant's pages) given as ``apply(case)``: the case's change beside the history event
+    ``kind``. ``transition`` names the permission checked (the state-machine method ``apply``
+    calls, whose ``permission=`` applies); for other actions the role table is checked by
+    ``kind``. ``label`` names who acted when it is not a user."""
+    plan = Plan(
+        kind=kind,
+        effective_at=effective_at or timezone.now(),
+        data=data or {},
+        reason=reason,
+        permission=transition,
+        effect=lambda locked, _rows: apply(locked),
+        label=label,
     )
+    return case_apply(
+        plan, case=case, actor=actor, expected_version=expected_version, permitted=permitted
+    )
+
+
+def _run(plan: Plan, *, case: Case, actor, expected_version: int | None) -> Case:
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def _effective_day(effective_at, *, case: Case, label: str) -> tuple[dt.datetime, dt.date]:
@@ -184,7 +308,7 @@ def _check_day(
         raise InvalidInput(
             f"{label}不是有效日期。", f"{field} is not a valid date.", fields={field: ["invalid"]}
         )
-    today = timezone.localdate()
+    today = local_today()
     if day > today and not allow_future:
         raise InvalidInput(
             f"{label}不能晚于今天。",
@@ -224,14 +348,9 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 # --- receipt -----------------------------------------------------------------------------
-def case_confirm_receipt(
-    *,
-    case: Case,
-    actor,
-    received_on: dt.date | None = None,
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def plan_confirm_receipt(
+    *, case: Case, actor, received_on: dt.date | None = None, effective_at=None
+) -> Plan:
     """Fix R for an online, e-mail, fax or unsigned-post application (Art 31): the day both
     sides confirmed receipt. Starts the reply clock."""
     effective_at = effective_at or timezone.now()
@@ -242,51 +361,46 @@ def case_confirm_receipt(
         label="收到日期",
         allow_future=actor is None,
     )
-    return _transition(
+    return transition_plan(
         "confirm_receipt",
-        case=case,
-        actor=actor,
-        args=dict(received_on=received_on),
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
+        args={"received_on": received_on},
         data={"received_on": _iso(received_on)},
     )
 
 
-def case_register(
-    *,
-    case: Case,
-    actor,
-    received_on: dt.date | None = None,
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def case_confirm_receipt(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_confirm_receipt``, applied."""
+    plan = plan_confirm_receipt(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_register(
+    *, case: Case, actor, received_on: dt.date | None = None, effective_at=None
+) -> Plan:
     """Register (登记) an application handed in at the counter, oral, or signed for by post;
     R is that day (Art 31). Starts the reply clock."""
     effective_at = effective_at or timezone.now()
     received_on = _check_day(
         received_on or local_date(effective_at), case=case, field="received_on", label="收到日期"
     )
-    return _transition(
+    return transition_plan(
         "register",
-        case=case,
-        actor=actor,
-        args=dict(received_on=received_on),
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
+        args={"received_on": received_on},
         data={"received_on": _iso(received_on)},
     )
 
 
-def case_reply_on_spot(
-    *,
-    case: Case,
-    actor,
-    outcome: str,
-    legal_basis: str = "",
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def case_register(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_register``, applied."""
+    plan = plan_register(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_reply_on_spot(
+    *, case: Case, actor, outcome: str, legal_basis: str = "", effective_at=None
+) -> Plan:
     """Answer at the counter (Art 33 ¶1): concludes the case the same day."""
     effective_at = effective_at or timezone.now()
     _check_outcome(outcome, ON_THE_SPOT_OUTCOMES)
@@ -298,15 +412,19 @@ def case_reply_on_spot(
             "当场答复只能在收到申请的当天作出。",
             "An on-the-spot reply can only be given on the day the application is received.",
         )
-    return _transition(
+    legal_basis = legal_basis or default_legal_basis(outcome)
+    return transition_plan(
         "reply_on_spot",
-        case=case,
-        actor=actor,
-        args=dict(on=on, outcome=outcome, legal_basis=legal_basis or default_legal_basis(outcome)),
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
+        args={"on": on, "outcome": outcome, "legal_basis": legal_basis},
         data={"on": _iso(on), "outcome": outcome},
     )
+
+
+def case_reply_on_spot(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_reply_on_spot``, applied."""
+    plan = plan_reply_on_spot(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 # --- handling ----------------------------------------------------------------------------
@@ -325,18 +443,13 @@ def _check_handler(handler, case: Case):
     return handler
 
 
-def case_start_processing(
-    *, case: Case, actor, handler=None, effective_at=None, expected_version=None
-) -> Case:
+def plan_start_processing(*, case: Case, actor, handler=None, effective_at=None) -> Plan:
     """Hand a registered case to its handler (分办): searching, 保密审查 and drafting begin."""
     handler = _check_handler(handler or case.handler or actor, case)
-    return _transition(
+    return transition_plan(
         "start_processing",
-        case=case,
-        actor=actor,
-        args=dict(handler=handler),
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
+        args={"handler": handler},
         data={
             "handler": actor_label(handler) if handler else None,
             "handler_id": handler.pk if handler else None,
@@ -344,7 +457,13 @@ def case_start_processing(
     )
 
 
-def case_assign(*, case: Case, actor, handler, effective_at=None, expected_version=None) -> Case:
+def case_start_processing(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_start_processing``, applied."""
+    plan = plan_start_processing(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_assign(*, case: Case, actor, handler, effective_at=None) -> Plan:
     """Change the handler of an open case (not a transition)."""
     if not case.is_open:
         raise TransitionRefused(
@@ -352,31 +471,31 @@ def case_assign(*, case: Case, actor, handler, effective_at=None, expected_versi
         )
     handler = _check_handler(handler, case)
 
-    def apply(locked: Case) -> None:
+    def guard(locked: Case) -> None:
         if not locked.is_open:
             raise TransitionNotAllowed("closed")
+
+    def effect(locked: Case, _rows: Rows) -> None:
         locked.handler = handler
 
-    return case_perform_action(
-        case=case,
-        actor=actor,
+    return Plan(
         kind=EventKind.ASSIGN,
-        apply=apply,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at=effective_at or timezone.now(),
+        guard=guard,
+        effect=effect,
         data={"handler": actor_label(handler), "handler_id": handler.pk},
     )
 
 
-def case_request_supplement(
-    *,
-    case: Case,
-    actor,
-    items: str,
-    period_days: int | None = None,
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def case_assign(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_assign``, applied."""
+    plan = plan_assign(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_request_supplement(
+    *, case: Case, actor, items: str, period_days: int | None = None, effective_at=None
+) -> Plan:
     """Serve the one 补正 notice (Art 30), listing every item and the period (working days).
     Stops the reply clock; it restarts from R′ when the supplement arrives."""
     items = _required(
@@ -396,26 +515,28 @@ def case_request_supplement(
             fields={"period_days": ["out_of_range"]},
         )
     effective_at, served_on = _effective_day(effective_at, case=case, label="告知日期")
-    return _transition(
+    return transition_plan(
         "request_supplement",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
         data={"items": items, "period_days": period_days, "served_on": _iso(served_on)},
     )
 
 
-def case_receive_supplement(
+def case_request_supplement(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_request_supplement``, applied."""
+    plan = plan_request_supplement(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_receive_supplement(
     *,
     case: Case,
     actor,
     received_on: dt.date | None = None,
     effective_at=None,
-    expected_version=None,
     text: str = "",
     by_applicant: bool = False,
-) -> Case:
+) -> Plan:
     """Record the supplemented application; R′ is the day it arrives and the reply clock
     starts again from it (Art 30). ``text`` is what the applicant wrote, when it came
     online; ``by_applicant`` (with no actor) marks a 补正 the applicant answered on their
@@ -431,42 +552,43 @@ def case_receive_supplement(
     data = {"received_on": _iso(received_on)}
     if text:
         data["text"] = text
-    return _transition(
+    return transition_plan(
         "receive_supplement",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
         data=data,
         label=APPLICANT_LABEL if by_applicant else None,
     )
 
 
-def case_abandon_no_supplement(
-    *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
-) -> Case:
+def case_receive_supplement(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_receive_supplement``, applied."""
+    plan = plan_receive_supplement(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_abandon_no_supplement(
+    *, case: Case, actor=None, on: dt.date | None = None, effective_at=None
+) -> Plan:
     """Close the case as 视为放弃 from the day after the applicant's 补正 period (Art 30).
 
     Raises TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
-    return _abandon(
-        "abandon_no_supplement",
-        case=case,
-        actor=actor,
-        on=on,
-        effective_at=effective_at,
-        expected_version=expected_version,
-    )
+    return _abandon_plan("abandon_no_supplement", case=case, on=on, effective_at=effective_at)
 
 
-def case_start_consultation(
+def case_abandon_no_supplement(*, case: Case, actor=None, expected_version=None, **inputs) -> Case:
+    """``plan_abandon_no_supplement``, applied."""
+    plan = plan_abandon_no_supplement(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_start_consultation(
     *,
     case: Case,
     actor,
     consultee: str,
     consultee_kind: str = ConsulteeKind.THIRD_PARTY,
     effective_at=None,
-    expected_version=None,
-) -> Case:
+) -> Plan:
     """Send a written 征求意见书 to a third party (Art 32) or another agency (Art 34). The
     consultee has 15 working days; the time is excluded from the reply clock (Art 33 ¶3)."""
     consultee = _required(
@@ -475,47 +597,45 @@ def case_start_consultation(
         message="请填写征求意见对象。",
         message_en="Name the party consulted.",
     )
-    if consultee_kind not in ConsulteeKind.values:
+    if consultee_kind not in CONSULTEE_KINDS:
         raise InvalidInput(
             "征求意见对象类型无效。",
             "consultee_kind must be third_party or agency.",
             fields={"consultee_kind": ["invalid_choice"]},
         )
     effective_at, sent_on = _effective_day(effective_at, case=case, label="发出日期")
-    return _transition(
+    return transition_plan(
         "start_consultation",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
         data={"consultee_kind": consultee_kind, "consultee": consultee, "sent_on": _iso(sent_on)},
     )
 
 
-def case_close_consultation(
-    *, case: Case, actor, opinion: str = "", effective_at=None, expected_version=None
-) -> Case:
+def case_start_consultation(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_start_consultation``, applied."""
+    plan = plan_start_consultation(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_close_consultation(*, case: Case, actor, opinion: str = "", effective_at=None) -> Plan:
     """The consultee answered (or its 15 days ran out: silence lets the agency decide)."""
     effective_at, closed_on = _effective_day(effective_at, case=case, label="结束日期")
-    return _transition(
+    return transition_plan(
         "close_consultation",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
         data={"closed_on": _iso(closed_on), "opinion": opinion},
     )
 
 
-def case_extend(
-    *,
-    case: Case,
-    actor,
-    days: int = MAX_EXTENSION_DAYS,
-    reason: str = "",
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def case_close_consultation(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_close_consultation``, applied."""
+    plan = plan_close_consultation(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_extend(
+    *, case: Case, actor, days: int = MAX_EXTENSION_DAYS, reason: str = "", effective_at=None
+) -> Plan:
     """Extend the reply deadline once, by at most 20 working days, with the office head's
     approval (Art 33 ¶2): the actor must be an approver. The applicant is told (letter)."""
     if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
@@ -530,20 +650,23 @@ def case_extend(
         message="请说明延期理由。",
         message_en="Give the reason for the extension.",
     )
-    return _transition(
+    return transition_plan(
         "extend",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
         data={"days": days, "approver": actor_label(actor)},
         reason=reason,
     )
 
 
-def case_set_later_reply_date(
-    *, case: Case, actor, reply_by: dt.date, reason: str, effective_at=None, expected_version=None
-) -> Case:
+def case_extend(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_extend``, applied."""
+    plan = plan_extend(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_set_later_reply_date(
+    *, case: Case, actor, reply_by: dt.date, reason: str, effective_at=None
+) -> Plan:
     """Art 35: reasonable but numerous requests; the agency fixes a later reply date and tells
     the applicant."""
     if not isinstance(reply_by, dt.date) or reply_by <= timezone.localdate():
@@ -555,15 +678,15 @@ def case_set_later_reply_date(
     reason = _required(
         reason, field="reason", message="请说明理由。", message_en="Give the reason."
     )
-    return _transition(
-        "set_later_reply_date",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
-        data={"reply_by": _iso(reply_by)},
-        reason=reason,
+    return transition_plan(
+        "set_later_reply_date", effective_at, data={"reply_by": _iso(reply_by)}, reason=reason
     )
+
+
+def case_set_later_reply_date(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_set_later_reply_date``, applied."""
+    plan = plan_set_later_reply_date(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def _parse_amount(amount) -> Decimal:
@@ -587,7 +710,7 @@ def _parse_amount(amount) -> Decimal:
     return value
 
 
-def case_issue_fee_notice(
+def plan_issue_fee_notice(
     *,
     case: Case,
     actor,
@@ -595,8 +718,7 @@ def case_issue_fee_notice(
     computation: dict | None = None,
     method: str = "",
     effective_at=None,
-    expected_version=None,
-) -> Case:
+) -> Plan:
     """Serve a 收费通知 (Art 42; 国办函〔2020〕109号). The applicant has 20 working days to pay;
     the reply clock pauses meanwhile (setting PAUSE_CLOCK_FOR_FEE)."""
     from requests_app.models import FeeNotice
@@ -604,84 +726,77 @@ def case_issue_fee_notice(
     amount = _parse_amount(amount_yuan)
     effective_at, served_on = _effective_day(effective_at, case=case, label="通知日期")
 
-    def apply(locked: Case) -> None:
-        locked.issue_fee_notice()
-        FeeNotice.objects.create(
-            case=locked,
-            amount_yuan=amount,
-            method=method,
-            computation=computation or {},
-            issued_on=served_on,
-            issued_by=actor,
+    def effect(locked: Case, rows: Rows) -> None:
+        rows.add(
+            FeeNotice(
+                case=locked,
+                amount_yuan=amount,
+                method=method,
+                computation=computation or {},
+                issued_on=served_on,
+                issued_by=actor,
+            )
         )
 
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=EventKind.ISSUE_FEE_NOTICE,
-        transition="issue_fee_notice",
-        apply=apply,
-        effective_at=effective_at,
-        expected_version=expected_version,
+    return transition_plan(
+        "issue_fee_notice",
+        effective_at,
+        effect=effect,
         data={"amount_yuan": str(amount), "served_on": _iso(served_on), "method": method},
     )
 
 
-def case_record_fee_payment(
-    *,
-    case: Case,
-    actor,
-    waived: bool = False,
-    reason: str = "",
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def case_issue_fee_notice(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_issue_fee_notice``, applied."""
+    plan = plan_issue_fee_notice(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_record_fee_payment(
+    *, case: Case, actor, waived: bool = False, reason: str = "", effective_at=None
+) -> Plan:
     """The applicant paid (or the fee was waived, ``reason`` saying why); the reply clock
     runs again."""
     effective_at, paid_on = _effective_day(effective_at, case=case, label="缴费日期")
 
-    def apply(locked: Case) -> None:
-        locked.record_fee_payment()
-        notice = (
-            locked.fee_notices.filter(paid_on__isnull=True, waived=False)
-            .order_by("-issued_on", "-pk")
-            .first()
-        )
+    def effect(locked: Case, rows: Rows) -> None:
+        notice = rows.open_fee_notice(locked)
         if notice is not None:
             if waived:
                 notice.waived = True
                 notice.waiver_reason = reason
             else:
                 notice.paid_on = paid_on
-            notice.save(update_fields=["waived", "waiver_reason", "paid_on"])
+            rows.changed(notice, ["waived", "waiver_reason", "paid_on"])
 
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=EventKind.RECORD_FEE_PAYMENT,
-        transition="record_fee_payment",
-        apply=apply,
-        effective_at=effective_at,
-        expected_version=expected_version,
+    return transition_plan(
+        "record_fee_payment",
+        effective_at,
+        effect=effect,
         data={"paid_on": _iso(paid_on), "waived": bool(waived)},
         reason=reason,
     )
 
 
-def case_abandon_no_fee(
-    *, case: Case, actor=None, on: dt.date | None = None, effective_at=None, expected_version=None
-) -> Case:
+def case_record_fee_payment(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_record_fee_payment``, applied."""
+    plan = plan_record_fee_payment(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_abandon_no_fee(
+    *, case: Case, actor=None, on: dt.date | None = None, effective_at=None
+) -> Plan:
     """Close the case, the fee unpaid, from the day after its 20 working days (Art 42).
 
     Raises TransitionRefused (code ``period_not_ended``) on or before the period's last day."""
-    return _abandon(
-        "abandon_no_fee",
-        case=case,
-        actor=actor,
-        on=on,
-        effective_at=effective_at,
-        expected_version=expected_version,
-    )
+    return _abandon_plan("abandon_no_fee", case=case, on=on, effective_at=effective_at)
+
+
+def case_abandon_no_fee(*, case: Case, actor=None, expected_version=None, **inputs) -> Case:
+    """``plan_abandon_no_fee``, applied."""
+    plan = plan_abandon_no_fee(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 # --- abandonment: the applicant's period must have run out ---------------------------------
@@ -788,7 +903,7 @@ def _require_search_record(case: Case, outcome: str) -> None:
         )
 
 
-def case_record_search(
+def plan_record_search(
     *,
     case: Case,
     actor,
@@ -798,8 +913,7 @@ def case_record_search(
     result: str,
     units_asked: str = "",
     effective_at=None,
-    expected_version=None,
-) -> Case:
+) -> Plan:
     """Record one search for the information asked for: when, with which keywords, in which
     archives and systems, which units were asked, and what each returned. Kept in the
     history (one event each); the reply letter states them."""
@@ -828,15 +942,15 @@ def case_record_search(
         "units_asked": (units_asked or "").strip()[:2000],
         "result": result[:2000],
     }
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=EventKind.RECORD_SEARCH,
-        apply=lambda c: None,
-        effective_at=effective_at,
-        expected_version=expected_version,
-        data=data,
+    return Plan(
+        kind=EventKind.RECORD_SEARCH, effective_at=effective_at or timezone.now(), data=data
     )
+
+
+def case_record_search(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_record_search``, applied."""
+    plan = plan_record_search(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def case_available_actions(*, case: Case, user) -> set[str]:
@@ -855,27 +969,24 @@ def case_available_actions(*, case: Case, user) -> set[str]:
     return names
 
 
-def _abandon(action: str, *, case: Case, actor, on, effective_at, expected_version) -> Case:
+def _abandon_plan(action: str, *, case: Case, on, effective_at) -> Plan:
     """Close ``case`` by the abandonment ``action`` on ``on`` (default: the day of
-    ``effective_at``), checked under the row lock against the applicant's period."""
+    ``effective_at``), checked against the applicant's period when the plan is applied (under
+    the row lock)."""
     effective_at = effective_at or timezone.now()
     on = _check_day(on or local_date(effective_at), case=case, field="on", label="办结日期")
     outcome = _ABANDONMENT_PERIODS[action][3]
 
-    def apply(locked: Case) -> None:
+    def guard(locked: Case) -> None:
         refusal = case_abandonment_refusal(case=locked, action=action, on=on)
         if refusal is not None:
             raise refusal
-        getattr(locked, action)(on=on)
 
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=action,
-        transition=action,
-        apply=apply,
-        effective_at=effective_at,
-        expected_version=expected_version,
+    return transition_plan(
+        action,
+        effective_at,
+        args={"on": on},
+        guard=guard,
         data={"on": _iso(on), "outcome": outcome},
     )
 
@@ -916,15 +1027,9 @@ def default_legal_basis(outcome: str) -> str:
     return OUTCOME_LEGAL_BASIS.get(outcome, "")
 
 
-def case_submit_for_approval(
-    *,
-    case: Case,
-    actor,
-    outcome: str,
-    legal_basis: str = "",
-    effective_at=None,
-    expected_version=None,
-) -> Case:
+def plan_submit_for_approval(
+    *, case: Case, actor, outcome: str, legal_basis: str = "", effective_at=None
+) -> Plan:
     """Draft the reply (outcome and legal basis) and send it to the head for sign-off (审核).
 
     When the case has records, the outcome must agree with their review (``review``: anything
@@ -943,28 +1048,28 @@ def case_submit_for_approval(
     data = {"outcome": outcome, "legal_basis": legal_basis}
     if release is not None:
         data.update(release_id=release.pk, release_sha256=release.sha256)
-    return _transition(
+    return transition_plan(
         "submit_for_approval",
-        case=case,
-        actor=actor,
-        args=dict(outcome=outcome, legal_basis=legal_basis),
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
+        args={"outcome": outcome, "legal_basis": legal_basis},
         data=data,
     )
 
 
-def case_approve(
-    *, case: Case, actor, comment: str = "", effective_at=None, expected_version=None
-) -> Case:
+def case_submit_for_approval(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_submit_for_approval``, applied."""
+    plan = plan_submit_for_approval(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_approve(*, case: Case, actor, comment: str = "", effective_at=None) -> Plan:
     """The office head signs the drafted reply. When the reply releases records, this
     approves (and fixes) the release copy built from the review as it is now, whose SHA-256
     goes into the history; TransitionRefused when the review changed since it was built or
     no longer agrees with the drafted outcome."""
     data = {"outcome": case.draft_outcome}
 
-    def apply(locked: Case) -> None:
-        locked.approve()
+    def effect(locked: Case, _rows: Rows) -> None:
         if not locked.draft_outcome:
             return
         summary = check_reply_agrees(locked, locked.draft_outcome)
@@ -975,22 +1080,16 @@ def case_approve(
             )
             data.update(release_id=release.pk, release_sha256=release.sha256)
 
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=EventKind.APPROVE,
-        transition="approve",
-        apply=apply,
-        effective_at=effective_at,
-        expected_version=expected_version,
-        data=data,
-        reason=comment,
-    )
+    return transition_plan("approve", effective_at, effect=effect, data=data, reason=comment)
 
 
-def case_send_back(
-    *, case: Case, actor, reason: str, effective_at=None, expected_version=None
-) -> Case:
+def case_approve(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_approve``, applied."""
+    plan = plan_approve(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_send_back(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
     """The office head returns the draft for rework, saying why."""
     reason = _required(
         reason,
@@ -998,14 +1097,13 @@ def case_send_back(
         message="请说明退回理由。",
         message_en="Say why the draft is sent back.",
     )
-    return _transition(
-        "send_back",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
-        reason=reason,
-    )
+    return transition_plan("send_back", effective_at, reason=reason)
+
+
+def case_send_back(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_send_back``, applied."""
+    plan = plan_send_back(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 # 国办公开办函〔2016〕235号: a reply posted counts from the day it is handed to China Post (EMS or
@@ -1110,7 +1208,7 @@ def _delivery_label(mode: str) -> str:
     return str(DeliveryMode(mode).label) if mode else "送达"
 
 
-def case_serve_reply(
+def plan_serve_reply(
     *,
     case: Case,
     actor,
@@ -1119,18 +1217,13 @@ def case_serve_reply(
     tracking_number: str = "",
     carrier: str = "",
     entrusted_to: str = "",
-    receipt=None,
     effective_at=None,
-    expected_version=None,
-) -> Case:
+) -> Plan:
     """Serve the approved reply. It counts as made on the service date: the applicant's (or
     the entrusted receiver's) signature, the 交邮 date at China Post, or the sending date
     online (国办公开办函〔2016〕235号) — ``served_on``, from which the clock judges lateness.
-
     ``delivery_proof`` checks the mode's facts (a posted reply: China Post only, with a valid
-    EMS or registered-mail number); ``receipt``, a scan of the signed receipt or the posting
-    slip, is stored in the case's records as a proof of service (never released), in the same
-    transaction as the service. Raises InvalidInput, ActionForbidden, TransitionRefused."""
+    EMS or registered-mail number)."""
     effective_at = effective_at or timezone.now()
     facts = delivery_proof(
         service_method,
@@ -1147,16 +1240,21 @@ def case_serve_reply(
             "served_on cannot be before the receipt date.",
             fields={"served_on": ["before_receipt"]},
         )
+    return transition_plan(
+        "serve_reply",
+        effective_at,
+        args={"served_on": served_on},
+        data={"served_on": _iso(served_on), "outcome": case.draft_outcome, **facts},
+    )
+
+
+def case_serve_reply(*, case: Case, actor, receipt=None, expected_version=None, **inputs) -> Case:
+    """``plan_serve_reply``, applied. ``receipt``, a scan of the signed receipt or the posting
+    slip, is stored in the case's records as a proof of service (never released), in the same
+    transaction as the service. Raises InvalidInput, ActionForbidden, TransitionRefused."""
+    plan = plan_serve_reply(case=case, actor=actor, **inputs)
     with transaction.atomic():
-        served = _transition(
-            "serve_reply",
-            case=case,
-            actor=actor,
-            args=dict(served_on=served_on),
-            effective_at=effective_at,
-            expected_version=expected_version,
-            data={"served_on": _iso(served_on), "outcome": case.draft_outcome, **facts},
-        )
+        served = _run(plan, case=case, actor=actor, expected_version=expected_version)
         if receipt is not None:
             from requests_app.services.records import record_upload
 
@@ -1165,7 +1263,7 @@ def case_serve_reply(
                     case=served,
                     actor=actor,
                     upload=receipt,
-                    title=f"送达凭证（{_delivery_label(facts['service_method'])}）",
+                    title=f"送达凭证（{_delivery_label(plan.data['service_method'])}）",
                     purpose=RecordPurpose.SERVICE_PROOF,
                 )
             except InvalidInput as exc:  # the scan's own error, on the form's receipt field
@@ -1179,46 +1277,41 @@ def case_serve_reply(
     return served
 
 
-def case_withdraw(
-    *,
-    case: Case,
-    actor,
-    reason: str = "",
-    effective_at=None,
-    expected_version=None,
-    by_applicant: bool = False,
-) -> Case:
+def plan_withdraw(
+    *, case: Case, actor, reason: str = "", effective_at=None, by_applicant: bool = False
+) -> Plan:
     """The applicant withdraws the application (any open state): recorded by a caseworker,
     or by the applicant on their pages (``by_applicant``, no actor)."""
     effective_at = effective_at or timezone.now()
     on = local_date(effective_at)
-    return _transition(
+    return transition_plan(
         "withdraw",
-        case=case,
-        actor=actor,
-        args=dict(on=on),
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
+        args={"on": on},
         data={"on": _iso(on), "outcome": Outcome.WITHDRAWN},
         reason=reason,
         label=APPLICANT_LABEL if by_applicant else None,
     )
 
 
-def case_close(*, case: Case, actor, effective_at=None, expected_version=None) -> Case:
+def case_withdraw(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_withdraw``, applied."""
+    plan = plan_withdraw(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_close(*, case: Case, actor, effective_at=None) -> Plan:
     """Archive (归档, Art 45) a replied case."""
-    return _transition(
-        "close",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
-    )
+    return transition_plan("close", effective_at)
 
 
-def case_reopen(
-    *, case: Case, actor, reason: str, effective_at=None, expected_version=None
-) -> Case:
+def case_close(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_close``, applied."""
+    plan = plan_close(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_reopen(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
     """A review or court corrected the reply (e.g. 责令重新答复): open the case for a new reply,
     with the history saying why."""
     reason = _required(
@@ -1228,31 +1321,30 @@ def case_reopen(
         message_en="Say why the case is reopened.",
     )
     effective_at = effective_at or timezone.now()
-    return _transition(
+    return transition_plan(
         "reopen",
-        case=case,
-        actor=actor,
-        effective_at=effective_at,
-        expected_version=expected_version,
+        effective_at,
         data={"reopened_on": _iso(local_date(effective_at)), "previous_outcome": case.outcome},
         reason=reason,
     )
 
 
-def case_add_note(
-    *, case: Case, actor, text: str, effective_at=None, expected_version=None
-) -> Case:
+def case_reopen(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_reopen``, applied."""
+    plan = plan_reopen(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+
+
+def plan_add_note(*, case: Case, actor, text: str, effective_at=None) -> Plan:
     """An internal note in the history (never shown to the applicant)."""
     text = _required(text, field="text", message="备注不能为空。", message_en="The note is empty.")
-    return case_perform_action(
-        case=case,
-        actor=actor,
-        kind=EventKind.NOTE,
-        apply=lambda c: None,
-        effective_at=effective_at,
-        expected_version=expected_version,
-        reason=text,
-    )
+    return Plan(kind=EventKind.NOTE, effective_at=effective_at or timezone.now(), reason=text)
+
+
+def case_add_note(*, case: Case, actor, expected_version=None, **inputs) -> Case:
+    """``plan_add_note``, applied."""
+    plan = plan_add_note(case=case, actor=actor, **inputs)
+    return _run(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=None) -> Case:
@@ -1270,17 +1362,15 @@ def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=Non
         else approvers_by_agency({case.agency_id}).get(case.agency_id, [])
     )
     message = (message or "").strip()[:500]
+    plan = Plan(
+        kind=EventKind.REMINDER_SENT,
+        effective_at=effective_at or timezone.now(),
+        permission="send_reminder",
+        data={"manual": True, "to": [u.get_full_name() or u.get_username() for u in users]},
+        reason=message,
+    )
     with transaction.atomic():
-        case = case_perform_action(
-            case=case,
-            actor=actor,
-            kind=EventKind.REMINDER_SENT,
-            transition="send_reminder",
-            apply=lambda c: None,
-            effective_at=effective_at,
-            data={"manual": True, "to": [u.get_full_name() or u.get_username() for u in users]},
-            reason=message,
-        )
+        case = case_apply(plan, case=case, actor=actor)
         event = case.events.order_by("-pk").first()
         due = f"，答复期限 {case.reply_due_on:%Y-%m-%d}" if case.reply_due_on else ""
         notifications_create(

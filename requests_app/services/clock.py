@@ -82,8 +82,9 @@ class _Change:
     due_changes: list[tuple[str, dt.date | None, dt.date | None]]
 
 
-def _apply(case: Case, clock: CaseClock, today: dt.date) -> _Change:
-    """Copy the clock onto the case in memory; say which columns and due dates changed."""
+def clock_apply(case: Case, clock: CaseClock, today: dt.date) -> _Change:
+    """Copy the clock onto the case in memory; say which columns and due dates changed (the
+    history importer applies it to its cases in memory, too)."""
     values = {
         "restarted_on": clock.restarted_on,
         **clock.due_dates(),
@@ -120,14 +121,20 @@ def _due_event(
         effective_at=now,
         from_state=case.state,
         to_state=case.state,
-        data={
-            "field": name,
-            "previous": previous.isoformat() if previous else None,
-            "new": new.isoformat() if new else None,
-            "reason": reason,
-        },
+        data=due_change_data(name, previous, new, reason),
         reason=reason,
     )
+
+
+def due_change_data(name: str, previous, new, reason: str) -> dict:
+    """The history data of a ``due_changed`` event: which due date moved, from and to what,
+    and the action that moved it."""
+    return {
+        "field": name,
+        "previous": previous.isoformat() if previous else None,
+        "new": new.isoformat() if new else None,
+        "reason": reason,
+    }
 
 
 def case_clock_refresh(*, case: Case, actor=None, reason: str) -> list[CaseEvent]:
@@ -140,7 +147,7 @@ def case_clock_refresh(*, case: Case, actor=None, reason: str) -> list[CaseEvent
     rows = CaseEvent.objects.filter(case_id=case.pk).order_by("effective_at", "pk")
     events = clock_events(rows.values_list("kind", "effective_at", "data"))
     clock = case_clock_compute(case=case, events=events)
-    change = _apply(case, clock, clock_today())
+    change = clock_apply(case, clock, clock_today())
     if not change.fields:
         return []
     case.save(update_fields=change.fields)
@@ -235,7 +242,7 @@ def _recompute_batch(ids: Sequence[int], *, actor, reason: str) -> tuple[int, in
         moved = 0
         for case in cases:
             clock = case_clock_compute(case=case, events=clock_events(rows[case.pk]))
-            change = _apply(case, clock, today)
+            change = clock_apply(case, clock, today)
             if not change.fields:
                 continue
             to_update.append(case)

@@ -27,7 +27,7 @@ from requests_app.services.repeats import repeat_check_pending, repeat_check_rec
 T = TypeVar("T")
 
 # Unambiguous characters (no 0/O, 1/I) for codes people read aloud or copy from paper.
-_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 10  # 50 bits; wrong codes are throttled by the API
 
 CASE_FIELDS = (
@@ -105,11 +105,11 @@ def application_fields_check(fields: dict) -> dict:
 
 
 def new_tracking_number(on: dt.date) -> str:
-    return f"GK{on:%Y%m%d}{''.join(secrets.choice(_CODE_ALPHABET) for _ in range(6))}"
+    return f"GK{on:%Y%m%d}{''.join(secrets.choice(CODE_ALPHABET) for _ in range(6))}"
 
 
 def new_access_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
 
 
 def hash_access_code(code: str, *, salt: str | None = None) -> str:
@@ -177,13 +177,15 @@ def _create_case(
         raise InvalidInput("包含未知字段。", f"Unknown fields: {', '.join(sorted(unknown))}.")
     if not imported:
         fields = application_fields_check(fields)
-    code = new_access_code()
+    # An imported history's applicant never had an access code from this system: none is
+    # made, and no code opens the case's status page (``access_code_matches``).
+    code = "" if imported else new_access_code()
     case = Case(
         agency=agency,
         channel=channel,
         submitted_at=submitted_at,
         tracking_number=new_tracking_number(local_date(submitted_at)),
-        access_code_hash=hash_access_code(code),
+        access_code_hash=hash_access_code(code) if code else "",
         **fields,
     )
     try:
@@ -193,16 +195,23 @@ def _create_case(
     return case, code
 
 
+def submitted_event_values(case: Case, *, actor, at: dt.datetime) -> dict:
+    """The history event of an application arriving (its columns), written by the intake and
+    by the history importer."""
+    return {
+        "kind": EventKind.SUBMITTED,
+        # The label column holds 200 characters, as the name does: the prefix must not
+        # overflow it.
+        "actor_label": (actor_label(actor) if actor else f"申请人：{case.applicant_name}")[:200],
+        "effective_at": at,
+        "to_state": case.state,
+        "data": {"channel": case.channel},
+    }
+
+
 def _submitted_event(case: Case, *, actor, at: dt.datetime) -> CaseEvent:
     event = CaseEvent.objects.create(
-        case=case,
-        kind=EventKind.SUBMITTED,
-        actor=actor,
-        # The label column holds 200 characters, as the name does: the prefix must not overflow it.
-        actor_label=(actor_label(actor) if actor else f"申请人：{case.applicant_name}")[:200],
-        effective_at=at,
-        to_state=case.state,
-        data={"channel": case.channel},
+        case=case, actor=actor, **submitted_event_values(case, actor=actor, at=at)
     )
     case_event_notify(event)
     return event

@@ -10,6 +10,8 @@ deciding that the application is a 重复申请 (the outcome ``duplicate``) stay
 When it runs:
 
 - counter intake (``case_intake``): at once, ``repeat_check_record``;
+- the history import (``import_cases``): at once, for each batch of cases
+  (``RepeatChecks``), with the result the counter's check gives each;
 - the public submission (``case_submit``): ``repeat_check_pending`` writes the row with the
   hash only (one insert, no read: the submission path stays a few queries), and the sweep
   (``repeat_checks_complete``, every ``SWEEP_INTERVAL_SECONDS``) or the first staff read of the
@@ -20,6 +22,11 @@ When it runs:
 """
 
 from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from operator import attrgetter
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -66,16 +73,88 @@ def repeat_candidates(
     earlier = earlier.order_by("-case_id").values_list(
         "case_id", "case__description", "case__submitted_at"
     )[:REPEAT_LOOKBACK]
+    return _alike(description, earlier)
+
+
+def _alike(description: str, earlier) -> list[tuple[int, float, object]]:
+    """Of ``earlier`` — (case id, description, anything), newest first, at most
+    ``REPEAT_LOOKBACK`` — those at least ``repeat_threshold()`` alike: (case id, similarity,
+    the third value), most similar first; among equals the most recent (the order given)."""
     mine = bigrams(description)
     threshold = repeat_threshold()
     found = []
-    for earlier_id, earlier_description, submitted_at in earlier:
+    for earlier_id, earlier_description, extra in earlier:
         score = jaccard(mine, bigrams(earlier_description))
         if score >= threshold and score > 0:
-            found.append((earlier_id, round(score, 4), submitted_at))
-    # The most similar first; among equals the most recent (the order read), as before.
+            found.append((earlier_id, round(score, 4), extra))
     found.sort(key=lambda row: -row[1])
     return found
+
+
+class RepeatResult(NamedTuple):
+    """A checked ``RepeatCheck`` row, by column."""
+
+    case_id: int
+    agency_id: int
+    applicant_key: str
+    repeats_id: int | None
+    similarity: float
+    checked_at: object
+
+
+class RepeatChecks:
+    """The 重复申请 checks of many new cases at once (the history import), each with the result
+    ``repeat_check_record`` gives it when the cases are created one by one in the order of
+    their ids: compared with the applicant's earlier applications to the agency — those
+    stored, read in one query per batch, and those of the last batches of this run, which may
+    not be written yet (the importer writes one batch while it prepares the next)."""
+
+    KEPT_BATCHES = 3
+
+    def __init__(self):
+        self.recent: dict[object, list[tuple[int, str, int, str]]] = {}
+        self.lock = threading.Lock()
+
+    def check(self, cases: list[Case], *, batch) -> list[RepeatResult]:
+        """The checked rows of ``cases`` (with their ids) as ``RepeatResult`` values, the
+        columns of ``RepeatCheck``; ``batch`` names the batch (checking a batch again, with new
+        ids, replaces what it said before)."""
+        if not cases:
+            return []
+        keyed = [(case, case_applicant_key(case)) for case in sorted(cases, key=attrgetter("pk"))]
+        pairs = {(case.agency_id, key) for case, key in keyed}
+        first = keyed[0][0].pk
+        earlier: dict[tuple[int, str], dict[int, str]] = defaultdict(dict)
+        stored = RepeatCheck.objects.filter(
+            agency_id__in={a for a, _ in pairs},
+            applicant_key__in={k for _, k in pairs},
+            case_id__lt=first,
+        ).values_list("agency_id", "applicant_key", "case_id", "case__description")
+        with self.lock:
+            self.recent.pop(batch, None)
+            pending = [row for rows in self.recent.values() for row in rows]
+        for agency_id, key, case_id, description in (*stored, *pending):
+            if (agency_id, key) in pairs and case_id < first:
+                earlier[(agency_id, key)][case_id] = description
+        now = timezone.now()
+        checked = []
+        for case, key in keyed:
+            mine = earlier[(case.agency_id, key)]
+            repeats_id, similarity = None, 0.0
+            if mine:  # (most applicants have applied to the agency once)
+                newest = sorted(mine, reverse=True)[:REPEAT_LOOKBACK]
+                found = _alike(case.description, ((pk, mine[pk], None) for pk in newest))
+                if found:
+                    repeats_id, similarity = found[0][0], found[0][1]
+            checked.append(RepeatResult(case.pk, case.agency_id, key, repeats_id, similarity, now))
+            mine[case.pk] = case.description
+        with self.lock:
+            self.recent[batch] = [
+                (case.agency_id, key, case.pk, case.description) for case, key in keyed
+            ]
+            while len(self.recent) > self.KEPT_BATCHES:
+                del self.recent[next(iter(self.recent))]
+        return checked
 
 
 def repeat_check_pending(*, case: Case) -> RepeatCheck:
