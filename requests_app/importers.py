@@ -49,7 +49,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed
 from psycopg.adapt import Transformer
 from psycopg.pq import Format as PqFormat
 from psycopg.types.json import Jsonb
@@ -478,15 +477,12 @@ def plan_step(
     raise LineRejected(f"events[{event.index}]: 未知事件 / unknown event type {event.type!r}")
 
 
-def _refusal(event: HistoryEvent, step: Step, state: str, error: Exception) -> LineRejected:
-    if isinstance(error, ServiceError):
-        why = f"{error.message} / {error.message_en}"
-    else:
-        why = (
-            f"状态“{CaseState(state).label}”下不能执行 / the step '{step.name}' is not allowed "
-            f"in the state '{state}'"
-        )
-    return LineRejected(f"events[{event.index}] {event.type} @ {event.at.isoformat()}: {why}")
+def _refusal(event: HistoryEvent, error: ServiceError) -> LineRejected:
+    """The line's rejection: the event, and the service's refusal in its own words."""
+    return LineRejected(
+        f"events[{event.index}] {event.type} @ {event.at.isoformat()}: "
+        f"{error.message} / {error.message_en}"
+    )
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -650,13 +646,12 @@ class ServicesReplayer:
         for event in rest:
             for step in plan_step(event, case.state, case.channel):
                 service = getattr(case_services, f"case_{step.name}")
-                state = case.state
                 try:
                     case = service(
                         case=case, actor=None, effective_at=step.effective_at, **_args(step)
                     )
-                except (ServiceError, TransitionNotAllowed) as error:
-                    raise _refusal(event, step, state, error) from None
+                except ServiceError as error:
+                    raise _refusal(event, error) from None
         check_linked_dates(history, case.received_on)
         Case.objects.filter(pk=case.pk).update(external_id=history.external_id, email=history.email)
         case.external_id, case.email = history.external_id, history.email
@@ -1158,18 +1153,17 @@ class FastReplayer:
                             first.at)  # fmt: skip
             try:
                 simulation.step(register)
-            except (ServiceError, TransitionNotAllowed) as error:
-                raise _refusal(received, register, case.__dict__["state"], error) from None
+            except ServiceError as error:
+                raise _refusal(received, error) from None
             rest.remove(received)
             if any(e.type != "received" and e.at < received.at for e in history.events[1:]):
                 raise LineRejected("收到申请前不能有办理事件 / events before the 'received' event")
         for event in rest:
             for step in plan_step(event, case.__dict__["state"], case.channel, simulation.zone):
-                state = case.__dict__["state"]
                 try:
                     simulation.step(step)
-                except (ServiceError, TransitionNotAllowed) as error:
-                    raise _refusal(event, step, state, error) from None
+                except ServiceError as error:
+                    raise _refusal(event, error) from None
         simulation.finish()
         check_linked_dates(history, case.received_on)
 

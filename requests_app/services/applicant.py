@@ -16,10 +16,10 @@ from requests_app.choices import Role
 from requests_app.models import AttachmentKind, Case, CaseEvent, Caseworker, EventKind
 from requests_app.services.cases import (
     APPLICANT_LABEL,
-    _required,
     case_perform_action,
     case_receive_supplement,
     case_withdraw,
+    required_text,
 )
 from requests_app.services.errors import InvalidInput, TransitionRefused
 from requests_app.services.intake import online_receipt_day
@@ -75,7 +75,7 @@ def applicant_supplement_answer(*, case: Case, text: str, files=(), at=None) -> 
     and the reply clock restarts from R′ (Art 30); ``files`` (uploads) are stored as 补正材料
     in the same transaction. The handler is told. Raises InvalidInput,
     TransitionRefused (no 补正 awaited), ConcurrentChange."""
-    text = _required(
+    text = required_text(
         text,
         field="text",
         message="请填写补正内容。",
@@ -134,7 +134,7 @@ def applicant_question_ask(*, case: Case, text: str, at=None) -> CaseEvent:
     """A short message from the applicant to the office, kept in the history and answered
     from the admin (``case_question_answer``). The office is told. At most
     ``OPEN_QUESTIONS_MAX`` unanswered at once. Raises InvalidInput, ConcurrentChange."""
-    text = _required(
+    text = required_text(
         text, field="text", message="请填写留言内容。", message_en="Write your message."
     )
     _too_long(text, QUESTION_MAX_CHARS, "text")
@@ -181,7 +181,9 @@ def case_question_answer(
     """The office answers the applicant's message ``question_id``: a history event the
     applicant sees on their pages (and an e-mail when they gave an address). Raises
     InvalidInput, ActionForbidden, TransitionRefused (already answered), ConcurrentChange."""
-    text = _required(text, field="text", message="请填写答复内容。", message_en="Write the answer.")
+    text = required_text(
+        text, field="text", message="请填写答复内容。", message_en="Write the answer."
+    )
     _too_long(text, ANSWER_MAX_CHARS, "text")
     question = CaseEvent.objects.filter(
         case=case, kind=EventKind.QUESTION_ASKED, pk=question_id

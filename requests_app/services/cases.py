@@ -325,7 +325,7 @@ def _check_day(
     return day
 
 
-def _required(value: str | None, *, field: str, message: str, message_en: str) -> str:
+def required_text(value: str | None, *, field: str, message: str, message_en: str) -> str:
     """The stripped text, or InvalidInput naming ``field`` when it is empty."""
     value = (value or "").strip()
     if not value:
@@ -498,7 +498,7 @@ def plan_request_supplement(
 ) -> Plan:
     """Serve the one 补正 notice (Art 30), listing every item and the period (working days).
     Stops the reply clock; it restarts from R′ when the supplement arrives."""
-    items = _required(
+    items = required_text(
         items,
         field="items",
         message="请列明需要补正的全部事项。",
@@ -591,7 +591,7 @@ def plan_start_consultation(
 ) -> Plan:
     """Send a written 征求意见书 to a third party (Art 32) or another agency (Art 34). The
     consultee has 15 working days; the time is excluded from the reply clock (Art 33 ¶3)."""
-    consultee = _required(
+    consultee = required_text(
         consultee,
         field="consultee",
         message="请填写征求意见对象。",
@@ -644,7 +644,7 @@ def plan_extend(
             "An extension is 1 to 20 working days.",
             fields={"days": ["out_of_range"]},
         )
-    reason = _required(
+    reason = required_text(
         reason,
         field="reason",
         message="请说明延期理由。",
@@ -675,7 +675,7 @@ def plan_set_later_reply_date(
             "reply_by must be a date after today.",
             fields={"reply_by": ["invalid"]},
         )
-    reason = _required(
+    reason = required_text(
         reason, field="reason", message="请说明理由。", message_en="Give the reason."
     )
     return transition_plan(
@@ -923,16 +923,16 @@ def plan_record_search(
             "A search is recorded between registration and the draft reply.",
         )
     searched_on = _check_day(searched_on, case=case, field="searched_on", label="检索日期")
-    keywords = _required(
+    keywords = required_text(
         keywords, field="keywords", message="请填写检索使用的关键词。", message_en="No keywords."
     )
-    sources = _required(
+    sources = required_text(
         sources,
         field="sources",
         message="请填写检索的档案、系统或数据库。",
         message_en="No archives or systems searched.",
     )
-    result = _required(
+    result = required_text(
         result, field="result", message="请填写检索结果。", message_en="No search result."
     )
     data = {
@@ -1091,7 +1091,7 @@ def case_approve(*, case: Case, actor, expected_version=None, **inputs) -> Case:
 
 def plan_send_back(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
     """The office head returns the draft for rework, saying why."""
-    reason = _required(
+    reason = required_text(
         reason,
         field="reason",
         message="请说明退回理由。",
@@ -1314,7 +1314,7 @@ def case_close(*, case: Case, actor, expected_version=None, **inputs) -> Case:
 def plan_reopen(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
     """A review or court corrected the reply (e.g. 责令重新答复): open the case for a new reply,
     with the history saying why."""
-    reason = _required(
+    reason = required_text(
         reason,
         field="reason",
         message="请说明重新办理的原因。",
@@ -1337,7 +1337,9 @@ def case_reopen(*, case: Case, actor, expected_version=None, **inputs) -> Case:
 
 def plan_add_note(*, case: Case, actor, text: str, effective_at=None) -> Plan:
     """An internal note in the history (never shown to the applicant)."""
-    text = _required(text, field="text", message="备注不能为空。", message_en="The note is empty.")
+    text = required_text(
+        text, field="text", message="备注不能为空。", message_en="The note is empty."
+    )
     return Plan(kind=EventKind.NOTE, effective_at=effective_at or timezone.now(), reason=text)
 
 

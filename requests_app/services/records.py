@@ -53,7 +53,7 @@ from requests_app.review import (
     review_fingerprint,
     review_summary,
 )
-from requests_app.services.cases import _required, case_perform_action
+from requests_app.services.cases import case_perform_action, required_text
 from requests_app.services.errors import (
     ActionForbidden,
     DuplicateRecord,
@@ -229,7 +229,7 @@ def record_upload(
     limits = settings.RECORDS
     original_name = os.path.basename(original_name or getattr(upload, "name", "") or "")[:255]
     title = (title or "").strip() or Path(original_name).stem.strip()
-    title = _required(
+    title = required_text(
         title, field="title", message="请填写文件标题。", message_en="Give the record a title."
     )
     if len(title) > 300:
@@ -359,7 +359,7 @@ def record_remove(*, record: Record, actor, reason: str, expected_version=None) 
     """Remove a record that was uploaded by mistake, with the reason, before the reply is
     served. A record that is part of a built release copy is kept (the release refers to it).
     Writes a ``record_removed`` event. Raises TransitionRefused, ActionForbidden."""
-    reason = _required(
+    reason = required_text(
         reason, field="reason", message="请说明删除理由。", message_en="Say why it is removed."
     )
     files: list = []
@@ -846,8 +846,8 @@ def release_publish(
 ) -> Publication:
     """Publish an approved, served release to the reading room (依申请公开转主动公开) with a
     title and a summary; never the applicant's identity. Writes ``release_published``."""
-    title = _required(title, field="title", message="请填写标题。", message_en="Give a title.")
-    summary = _required(
+    title = required_text(title, field="title", message="请填写标题。", message_en="Give a title.")
+    summary = required_text(
         summary, field="summary", message="请填写摘要。", message_en="Give a summary."
     )
     if len(title) > 300 or len(summary) > 2000:
@@ -897,7 +897,7 @@ def publication_withdraw(
 ) -> Publication:
     """Take a publication out of the reading room, saying why (kept in the history).
     Writes ``release_unpublished``."""
-    reason = _required(
+    reason = required_text(
         reason, field="reason", message="请说明撤回理由。", message_en="Say why it is withdrawn."
     )
 

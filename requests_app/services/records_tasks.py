@@ -40,7 +40,7 @@ from requests_app.models import (
 from requests_app.permissions import can_act, caseworker_of
 from requests_app.selectors import TASK_ANSWERING_ROLES, approvers_by_agency
 from requests_app.services import clock as clock_service
-from requests_app.services.cases import _required, case_perform_action, local_date
+from requests_app.services.cases import case_perform_action, local_date, required_text
 from requests_app.services.errors import ActionForbidden, InvalidInput, TransitionRefused
 from requests_app.services.proceedings_sweep import record_actions
 from requests_app.services.reminders import (
@@ -98,7 +98,7 @@ def task_assign(
     """Ask ``unit`` for the records of ``case``: answer due ``days`` working days after today on
     the case agency's calendar. Raises InvalidInput, ActionForbidden, TransitionRefused."""
     effective_at = effective_at or timezone.now()
-    request = _required(
+    request = required_text(
         request,
         field="request",
         message="请写明交办事项（需要提供哪些信息）。",
