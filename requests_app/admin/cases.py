@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from requests_app import selectors, workbench
 from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.legal_selectors import letter_list
+from requests_app.masking import mask_address, mask_email, mask_id_number, mask_phone
 from requests_app.models import Agency, Case, EventKind, Notification
 from requests_app.permissions import (
     agencies_visible,
@@ -47,14 +48,7 @@ from . import lists
 from . import records as records_admin
 from . import records_tasks as records_tasks_admin
 from .access import CaseworkerAccessMixin
-from .display import (
-    clock_sections,
-    event_rows,
-    mask_address,
-    mask_email,
-    mask_id_number,
-    mask_phone,
-)
+from .display import clock_sections, event_rows
 from .forms import ACTION_FORMS, IntakeForm
 from .legal import LEGAL_ACTIONS, LETTER_CONTENT_TYPES, legal_panels, legal_target
 from .submit import invalid_on_field, run_service

@@ -22,38 +22,6 @@ from requests_app.choices import (
 from requests_app.clock import PROVISIONAL_MARK, provisional_years_of
 from requests_app.models import EventKind
 
-MASK = "*"
-
-
-# --- personal data (DESIGN.md: masked in lists and exports unless the user may see it) -------
-def mask_id_number(value: str) -> str:
-    value = value or ""
-    if len(value) <= 8:
-        return MASK * len(value)
-    return value[:6] + MASK * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    value = value or ""
-    if len(value) <= 7:
-        return MASK * len(value)
-    return value[:3] + MASK * (len(value) - 7) + value[-4:]
-
-
-def mask_email(value: str) -> str:
-    if not value or "@" not in value:
-        return MASK * len(value or "")
-    local, domain = value.split("@", 1)
-    return f"{local[:1]}{MASK * 3}@{domain}"
-
-
-def mask_address(value: str) -> str:
-    value = value or ""
-    if len(value) <= 6:
-        return MASK * len(value)
-    return value[:6] + MASK * 6
-
-
 # --- labels ---------------------------------------------------------------------------------
 SERVICE_METHODS = {
     "direct": "直接送达（申请人签收）",

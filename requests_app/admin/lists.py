@@ -32,12 +32,11 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
 from requests_app.choices import Role
+from requests_app.masking import mask_address, mask_email, mask_id_number, mask_phone
 from requests_app.models import Case, SavedFilter
 from requests_app.permissions import can_view_personal_data, role_allows
 from requests_app.services.cases import case_assign, case_send_reminder
 from requests_app.services.errors import ServiceError
-
-from .display import mask_address, mask_email, mask_id_number, mask_phone
 
 audit_log = logging.getLogger("requests_app.audit")
 EXPORT_LIMIT = 50_000  # rows; a larger list is refused with the reason (narrow the filter)

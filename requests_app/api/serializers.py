@@ -31,6 +31,7 @@ from requests_app.choices import (
     Timeliness,
 )
 from requests_app.clock import provisional_years_of
+from requests_app.masking import PERSONAL_MASKS
 from requests_app.models import Agency, Case, CaseEvent, EventKind, FeeNotice
 from requests_app.selectors import agency_by_code, published_similar
 from requests_app.services.cases import ACTIONS, CARRIERS
@@ -72,46 +73,6 @@ def _not_in_future(value: dt.datetime) -> dt.datetime:
     if value.year < EARLIEST_DAY.year:
         raise serializers.ValidationError(f"不能早于 {EARLIEST_DAY.year} 年。", code="out_of_range")
     return value
-
-
-# --- masking of personal data ----------------------------------------------------------------
-def mask_middle(value: str, keep_start: int, keep_end: int) -> str:
-    """``5204**********123X``: the ends kept, every character between them starred."""
-    if not value:
-        return value
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
-
-
-def mask_id_number(value: str) -> str:
-    return mask_middle(value, 4, 4)
-
-
-def mask_phone(value: str) -> str:
-    return mask_middle(value, 3, 4)
-
-
-def mask_email(value: str) -> str:
-    if not value:
-        return value
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_address(value: str) -> str:
-    """The first six characters (province and city, usually), then ``****``."""
-    if not value:
-        return value
-    return f"{value[:6]}****" if len(value) > 6 else "****"
-
-
-PERSONAL_MASKS = {
-    "id_number": mask_id_number,
-    "phone": mask_phone,
-    "email": mask_email,
-    "address": mask_address,
-}
 
 
 # --- small shared output shapes --------------------------------------------------------------
