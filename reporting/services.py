@@ -4,8 +4,10 @@ publish, and flag as stale when a counted case changes after publication."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
 
 from django.db import transaction
 from django.db.models import Q
@@ -14,7 +16,15 @@ from django.utils import timezone
 from requests_app.models import Agency, Case
 from requests_app.services.errors import ActionForbidden, ServiceError
 
-from .engine import Period, ReportInputs, ReportResult, case_measures, compute_report
+from .engine import (
+    CASE_MEASURES,
+    Period,
+    ReportInputs,
+    ReportResult,
+    case_measures,
+    compute_report,
+    measure_q,
+)
 from .formats import Format, TableFormat, get_format
 from .formats.base import Measure
 from .models import AnnualReport, ReportStatus
@@ -435,52 +445,41 @@ def cases_imported_mark_stale(
     sender, *, cases, source: str = "", run: str = "", **kwargs
 ) -> list[int]:
     """Receiver of ``requests_app.signals.cases_imported``: flag every published report that
-    counts any of the imported ``cases`` stale, with one note per report and import run
-    (``run``): the file, and how many of its cases the report counts (a later batch of the
-    same run adds to the note). Returns the flagged report ids."""
+    counts any of the imported ``cases`` (saved, in the caller's transaction) stale, with one
+    note per report and import run (``run``): the file, and how many of its cases the report
+    counts (a later batch of the same run adds to the note). Which cases a report counts is
+    the engine's own rule (``measure_q``: 一 to 四 of the report's period, in its scope), one
+    query per report over the batch. Returns the flagged report ids."""
     years: set[int] = set()
     for case in cases:
         years |= _years_counted(case.received_on, case.concluded_on)
     if not years:
         return []
+    ids = [case.pk for case in cases]
+    marked = []
     with transaction.atomic():
-        reports = list(
+        reports = (
             AnnualReport.objects.select_for_update(of=("self",))
             .select_related("agency")
             .filter(status=ReportStatus.PUBLISHED, year__in=sorted(years))
             .order_by("pk")
         )
-        if not reports:
-            return []
-        paths = dict(
-            Agency.objects.filter(pk__in={case.agency_id for case in cases}).values_list(
-                "pk", "path"
-            )
-        )
         now = timezone.now()
-        marked = []
         for report in reports:
-            counted = [
-                case
-                for case in cases
-                if _counted_as(
-                    {name: getattr(case, name) for name in COUNTED_FIELDS}, report, paths
-                )
-                is not None  # fmt: skip
-            ]
+            counted = list(
+                Case.objects.filter(pk__in=ids)
+                .filter(_report_scope(report), _counted_q(report))
+                .order_by("pk")
+                .values_list("pk", "tracking_number")
+            )
             if not counted:
                 continue
             notes = list(report.stale_reasons)
             note = next((n for n in notes if run and n.get("import_run") == run), None)
             if note is None:
-                note = {
-                    "import_run": run,
-                    "source": source,
-                    "cases": 0,
-                    "case": counted[0].tracking_number,
-                    "case_id": counted[0].pk,
-                    "at": now.isoformat(),
-                }
+                first_id, first_number = counted[0]
+                note = {"import_run": run, "source": source, "cases": 0,
+                        "case": first_number, "case_id": first_id, "at": now.isoformat()}  # fmt: skip
                 notes.append(note)
             note["cases"] += len(counted)
             note["reason"] = f"导入历史申请（{source or '导入'}，{note['cases']} 件计入本报告）"
@@ -491,3 +490,16 @@ def cases_imported_mark_stale(
             report.save(update_fields=["is_stale", "stale_since", "stale_reasons"])
             marked.append(report.pk)
     return marked
+
+
+def _report_scope(report: AnnualReport) -> Q:
+    """The cases of the report's agency, or of its tree."""
+    if report.include_descendants:
+        return Q(agency__path__startswith=report.agency.path)
+    return Q(agency_id=report.agency_id)
+
+
+def _counted_q(report: AnnualReport) -> Q:
+    """The cases the report's period counts in any of 一 to 四."""
+    period = Period(report.year, report.cutoff)
+    return reduce(operator.or_, (measure_q(measure, period) for measure in CASE_MEASURES))
