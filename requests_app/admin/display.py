@@ -25,7 +25,7 @@ from requests_app.models import EventKind
 MASK = "*"
 
 
-# --- personal data (DESIGN.md: masked in lists and exports unless the user may see it) -------
+# --- personal data (masked in lists and exports unless the user may see it) -----------------
 def mask_id_number(value: str) -> str:
     value = value or ""
     if len(value) <= 8:
