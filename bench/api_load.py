@@ -1,5 +1,6 @@
-"""API load benchmark (DESIGN.md "Bars"): the submission API against a bare Django view that
-inserts the same row, side by side, with the same gunicorn and PostgreSQL, under 200 clients.
+"""API load benchmark (its bar: docs/benchmarks.md): the submission API against a bare Django
+view that inserts the same row, side by side, with the same gunicorn and PostgreSQL, under 200
+clients.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x python bench/api_load.py [--quick]
 

@@ -1,4 +1,5 @@
-"""Deadline sweep benchmark (DESIGN.md "Bars"): the sweep's work follows the due cases only.
+"""Deadline sweep benchmark (its bar: docs/benchmarks.md): the sweep's work follows the due
+cases only.
 
     DATABASE_URL=postgres://... [REDIS_URL=redis://...] python bench/sweep.py [--quick]
 

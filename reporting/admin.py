@@ -72,7 +72,7 @@ def download(data: bytes, content_type: str, name: str) -> HttpResponse:
 
 # --- forms --------------------------------------------------------------------------------------
 class GenerateForm(forms.Form):
-    """The inputs of a report (DESIGN.md "The report")."""
+    """The inputs of a report: year, agency, format, descendants, cutoff."""
 
     year = forms.IntegerField(label="年度", min_value=1990, max_value=9999)
     agency = forms.ModelChoiceField(label="机关", queryset=Agency.objects.none())

@@ -1,7 +1,7 @@
 """The staff API for annual reports (/api/v1/staff/reports/).
 
-- ``GET computed/``: the report computed now for query parameters — exactly the DESIGN.md
-  JSON contract (``format``, ``year``, ``agency``, ``include_descendants``, ``cutoff``,
+- ``GET computed/``: the report computed now for query parameters — the report JSON of
+  docs/reporting.md (``format``, ``year``, ``agency``, ``include_descendants``, ``cutoff``,
   ``cells``), the same numbers as ``manage.py annual_report`` and the admin;
 - ``GET computed/cells/KEY/COLUMN/``: the records counted in one cell of that report;
 - ``GET /`` and ``GET ID/``: the frozen reports the user sees;
@@ -48,8 +48,8 @@ FORMAT_CHOICES = [(code, fmt.title) for code, fmt in FORMATS.items()]
 MAX_PK = 2**63 - 1
 CELLS_HELP = (
     "legacy2014：{KEY: n}（fees_collected_yuan 为字符串，元）；gov2019/gov2021："
-    '{"table3": {ROW: {COLUMN: n}}, "table4": {BLOCK: {COLUMN: n}}}（DOMAIN.md §5）/ '
-    "The cells, keyed as DOMAIN.md §5 says."
+    '{"table3": {ROW: {COLUMN: n}}, "table4": {BLOCK: {COLUMN: n}}}（见 docs/reporting.md）/ '
+    "The cells, keyed by the format's rows and columns (docs/reporting.md)."
 )
 
 
@@ -80,7 +80,7 @@ class _CutoffField(serializers.DateTimeField):
 
 
 class ReportInputsInputSerializer(serializers.Serializer):
-    """The inputs of a report (DESIGN.md "The report")."""
+    """The inputs of a report: year, agency, format, descendants, cutoff."""
 
     year = serializers.IntegerField(min_value=1990, max_value=9999, help_text="报告年度 / Year")
     agency = serializers.CharField(max_length=100, help_text="机关代码 / Agency code")
@@ -122,7 +122,7 @@ class ReportListFilterInputSerializer(serializers.Serializer):
 
 # --- outputs ----------------------------------------------------------------------------------
 class ReportContractOutputSerializer(serializers.Serializer):
-    """Exactly the DESIGN.md report contract."""
+    """The report JSON (docs/reporting.md, 'The report JSON')."""
 
     format = serializers.ChoiceField(choices=FORMAT_CHOICES)
     year = serializers.IntegerField()
@@ -284,8 +284,8 @@ CELL_PARAMETERS = [
 
 # --- views ------------------------------------------------------------------------------------
 class _ReportApiSettings:
-    """DRF's settings, except that ``?format=`` is the report's format (DESIGN.md), not DRF's
-    renderer override (which would answer an unknown format with 404)."""
+    """DRF's settings, except that ``?format=`` is the report's format (as ``annual_report
+    --format``), not DRF's renderer override (which would answer an unknown format with 404)."""
 
     URL_FORMAT_OVERRIDE = None
 
@@ -305,7 +305,7 @@ class ReportComputedView(ReportView):
     @extend_schema(
         operation_id="staff_reports_computed",
         summary="按条件计算年度报告 / The report computed now",
-        description="DESIGN.md 报告 JSON 契约 / Exactly the DESIGN.md report contract.",
+        description="年度报告 JSON（见 docs/reporting.md）/ The report JSON (docs/reporting.md).",
         tags=TAGS,
         parameters=[ReportInputsInputSerializer],
         responses={200: ReportContractOutputSerializer, **error_responses(400, 401, 403, 404)},

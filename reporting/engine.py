@@ -7,10 +7,10 @@ reviews, lawsuits, complaints and fees. A format's rows are data (``reporting.fo
 each cell is the sum of the tally entries its row's filters select. No case is loaded into
 Python.
 
-The counting rules are DOMAIN.md §5, with the year [1 Jan, 31 Dec] and the cutoff C (a
-moment; by default 31 Dec 23:59:59.999999 Asia/Shanghai). The date columns are days, so a
-fact dated on day d is known at C when d ≤ C's local date; ``known_until`` is the earlier of
-that date and 31 Dec:
+The counting rules (docs/reporting.md, 'Counting rules'), with the year [1 Jan, 31 Dec] and
+the cutoff C (a moment; by default 31 Dec 23:59:59.999999 Asia/Shanghai). The date columns are
+days, so a fact dated on day d is known at C when d ≤ C's local date; ``known_until`` is the
+earlier of that date and 31 Dec:
 
 - new (一): R in the year;
 - carried in (二): R before 1 Jan and not concluded before 1 Jan;
@@ -183,7 +183,7 @@ NEVER_RECEIVED = Q(outcome="withdrawn") & (
 
 
 def measure_q(measure: Measure, period: Period) -> Q:
-    """The cases a case measure selects in ``period`` (DOMAIN.md §5)."""
+    """The cases a case measure selects in ``period`` (the counting rules above)."""
     start, end, known = period.start, period.end, period.known_until
     open_after = Q(concluded_on__isnull=True)
     if measure == Measure.NEW:
@@ -465,7 +465,7 @@ class ReportResult:
         return [c for c in self.checks if not c.ok]
 
     def as_json(self) -> dict:
-        """Exactly the DESIGN.md contract."""
+        """The report JSON (docs/reporting.md, 'The report JSON')."""
         return {
             "format": self.inputs.format.code,
             "year": self.inputs.year,
@@ -481,7 +481,7 @@ def _money(amount: Decimal | None) -> str:
 
 
 def _previous_carried_out(year: int) -> dict[str, Q]:
-    """Last year's 四, by the same measure, counted in the same scan (DOMAIN.md §5: 二 = 四)."""
+    """Last year's 四, by the same measure, counted in the same scan (二 = last year's 四)."""
     previous_period = Period(year - 1, default_cutoff(year - 1))
     return {"previous_carried_out": measure_q(Measure.CARRIED_OUT, previous_period)}
 

@@ -1,4 +1,4 @@
-"""Report output: json (the DESIGN.md contract), csv, xlsx and html.
+"""Report output: json (the report JSON of docs/reporting.md), csv, xlsx and html.
 
 The xlsx and html outputs lay the tables out as the official formats do — the three label
 columns with merged section/group cells, the 申请人情况 header over 自然人 / 法人或其他组织

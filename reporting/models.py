@@ -1,5 +1,5 @@
 """Frozen annual reports: the cells a report showed, the inputs that made them, and the
-office's own text sections (DOMAIN.md §5; DESIGN.md "The report").
+office's own text sections (条例 Art 50; docs/reporting.md, 'Frozen reports').
 
 A report moves generated → reviewed → published. Publishing locks it: its cells and text
 no longer change, a regeneration only compares, and a later change to a case it counted
@@ -48,7 +48,7 @@ class AnnualReport(models.Model):
         related_name="+",
     )
 
-    # The office's text sections (not derived from applications, DOMAIN.md §5.1).
+    # The office's text sections (not derived from applications, 条例 Art 50).
     overview = models.TextField(_("一、总体情况"), blank=True)
     proactive_figures = models.JSONField(
         _("二、主动公开政府信息情况（数据）"), default=dict, blank=True

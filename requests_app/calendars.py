@@ -1,4 +1,4 @@
-"""Load the working-day calendar of an agency from the calendar rows (DOMAIN.md §2).
+"""Load the working-day calendar of an agency from the calendar rows (docs/clock.md).
 
 An agency's calendar is the national one (rows without an agency) overridden by the rows of its
 ancestors and then its own (a local holiday, or a local make-up working day): the deeper the

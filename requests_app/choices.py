@@ -1,4 +1,5 @@
-"""The vocabulary of the domain (DOMAIN.md §1, §3, §4): states, outcomes, channels, types.
+"""The vocabulary of the domain (docs/law.md; the states: docs/transitions.svg): states,
+outcomes, channels, types.
 
 Labels are Chinese (the caseworkers' language); English is in the comments and in the
 ``*_EN`` maps used by the API's bilingual messages.
@@ -167,7 +168,7 @@ class EventKind(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    # The closed list of DOMAIN.md §4; each concluded case has exactly one.
+    # The closed list of docs/law.md, 'Outcomes (Arts 36–39)'; each concluded case has exactly one.
     ALREADY_PUBLIC = "already_public", _("已主动公开，告知获取途径")  # Art 36(一)
     DISCLOSED = "disclosed", _("予以公开")  # Art 36(二)
     PARTIALLY_DISCLOSED = "partially_disclosed", _("部分公开")  # Art 37

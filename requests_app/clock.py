@@ -1,4 +1,4 @@
-"""The statutory clock of a case, derived from its history (DOMAIN.md §2). Pure: no ORM.
+"""The statutory clock of a case, derived from its history (docs/clock.md). Pure: no ORM.
 
 ``compute_clock`` takes the receipt date R, the case's state and conclusion date, its events as
 plain data (:class:`ClockEvent`), a :class:`~requests_app.deadlines.WorkCalendar` and the

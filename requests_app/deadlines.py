@@ -1,4 +1,5 @@
-"""Working-day arithmetic over a Chinese calendar (DOMAIN.md §2). Pure: no ORM, no settings.
+"""Working-day arithmetic over a Chinese calendar (docs/law.md, 'Working days'). Pure: no ORM,
+no settings.
 
 A 工作日 is a Monday-to-Friday that is not a statutory holiday, or a Saturday/Sunday declared a
 make-up working day (调休上班). The calendar is data: the holidays, the make-up working days and

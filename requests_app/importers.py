@@ -1,4 +1,5 @@
-"""Case-history import (DESIGN.md "Case-history import"): JSONL histories, and 台账 ledgers.
+"""Case-history import (docs/reporting.md, 'The history import'): JSONL histories, and 台账
+ledgers.
 
 Every line is replayed through the same state machine and clock as a live case:
 

@@ -1,4 +1,5 @@
-"""Periods of 行政复议 and 行政诉讼 (DOMAIN.md §3). Pure: no ORM, no settings.
+"""Periods of 行政复议 and 行政诉讼 (docs/law.md, 'Review and litigation'). Pure: no ORM, no
+settings.
 
 Each function returns the due date and an explanation a caseworker can read back.
 

@@ -3,9 +3,9 @@ what is withheld on which basis, which reply outcome agrees with it, and the fin
 release copy is built from. Reads only; the services call it (the reply service to refuse an
 outcome that disagrees, the records services to build the release).
 
-The rules (条例 Art 37, DOMAIN.md §4): anything withheld while something is released →
-部分公开; everything withheld → a 不予公开 outcome naming one of the bases used; nothing
-withheld → 予以公开. Pages 与申请无关 or 重复 are neither released nor withheld.
+The rules (条例 Art 37; docs/law.md, 'Outcomes (Arts 36–39)'): anything withheld while
+something is released → 部分公开; everything withheld → a 不予公开 outcome naming one of the
+bases used; nothing withheld → 予以公开. Pages 与申请无关 or 重复 are neither released nor withheld.
 """
 
 from __future__ import annotations

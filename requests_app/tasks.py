@@ -1,4 +1,4 @@
-"""Celery tasks: thin and idempotent; they call services (STYLE.md "Thin edges").
+"""Celery tasks: thin and idempotent; they call services (docs/architecture.md).
 
 Deadlines are data swept by beat (``deadlines_sweep_task``), never far-future ETA tasks. The
 beat task only selects the due case ids (one indexed SELECT) and publishes one

@@ -709,7 +709,7 @@ def test_public_endpoints_ignore_a_staff_session(client, office, approver):
     assert submit(csrf_client, payload()).status_code == 201
 
 
-# --- the submission path's queries (DESIGN.md "Bars": keep it to a few) ---------------------------
+# --- the submission path's queries: a few (docs/operations.md, 'What a submission costs') -----
 def _statements(captured) -> list[str]:
     """Each captured statement as its verb and table: ``INSERT requests_app_case``, ``BEGIN``."""
     out = []

@@ -1,5 +1,5 @@
 """The calendar as data: loading it, local calendars, storing each case's clock, and moving
-open deadlines when the calendar changes (DOMAIN.md §2)."""
+open deadlines when the calendar changes (docs/clock.md, 'The calendar')."""
 
 import io
 

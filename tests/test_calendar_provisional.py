@@ -1,4 +1,4 @@
-"""Provisional calendar years (issue 11 §1, DOMAIN.md §2): a year whose State Council notice is
+"""Provisional calendar years (issue 11 §1, docs/clock.md): a year whose State Council notice is
 not yet published counts the statutory holidays of 《全国年节及纪念日放假办法》 and no 调休;
 every date computed on it is marked; publishing the notice recomputes the open cases.
 

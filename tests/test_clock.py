@@ -1,4 +1,4 @@
-"""The clock of a case derived from its history (DOMAIN.md §2): exact dates and properties."""
+"""The clock of a case derived from its history (docs/clock.md): exact dates and properties."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""Working-day arithmetic on real years (DOMAIN.md §2): hand-counted dates and properties."""
+"""Working-day arithmetic on real years (docs/law.md, 'Working days'): hand-counted dates and
+properties."""
 
 import datetime as dt
 

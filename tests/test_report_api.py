@@ -1,4 +1,4 @@
-"""The staff API for annual reports: the DESIGN.md contract with exact numbers for a history
+"""The staff API for annual reports: the report JSON with exact numbers for a history
 built through the services, per-role scope and permissions, locking, and the cell
 drill-down listing exactly the counted records."""
 

@@ -1,8 +1,9 @@
-"""An audit of the report's counting rules against DOMAIN.md §4–§5, rule by rule.
+"""An audit of the report's counting rules against the law, rule by rule.
 
-Each test pins one rule as DOMAIN.md states it (the formats transcribed from its tables; the
-engine's measures on histories built through the services or written as columns), so that a
-change that drifts from the law fails here even when the report still balances.
+Each test pins one rule as docs/law.md and docs/reporting.md state it (the formats transcribed
+from the official tables; the engine's measures on histories built through the services or
+written as columns), so that a change that drifts from the law fails here even when the report
+still balances.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def totals(table, *keys):
 HEAD = ("new_received", "carried_in", "concluded_total", "carried_out")
 
 
-# --- the formats, transcribed from DOMAIN.md §5.1 and §5.2 -------------------------------------
+# --- the formats, transcribed from the official tables (docs/reporting.md, 'Formats') ---------
 
 # §5.1: row key → the outcomes it counts (None: a head or total row), in the table's order.
 GOV2021_ROWS = {
@@ -320,8 +321,9 @@ def test_automatic_confirmation_dates_r_by_the_local_submission_day(calendars, c
 @pytest.mark.parametrize("code", ["legacy2014", "gov2019", "gov2021"])
 def test_withdrawn_before_an_automatic_r_was_never_received(db, city, code):
     # Automatic confirmation dates R on the next working day when an application arrives on
-    # a day off (DOMAIN.md §1 Decision). 31 Dec 2018 and 1 Jan 2019 were holidays: R is
-    # 2 January. Withdrawn the same evening, the application was never received (Art 31).
+    # a day off (the **Decision** in docs/law.md, 'The day of receipt R (Art 31)'). 31 Dec 2018
+    # and 1 Jan 2019 were holidays: R is 2 January. Withdrawn the same evening, the application
+    # was never received (Art 31).
     load_official(2018, 2019)
     office = city["office"]
     office.auto_confirm_receipt = True
@@ -647,7 +649,7 @@ def test_imported_histories_are_dated_by_the_local_day(city):
     assert table["unable_not_held"]["legal_service_org"] == 1
 
 
-# --- an oracle: DOMAIN.md §5's rules written out plainly, against the engine ------------------
+# --- an oracle: the counting rules written out plainly, against the engine -------------------
 
 ORIGIN = D(2021, 9, 1)
 OUTCOMES = sorted(set().union(*(v for v in GOV2021_ROWS.values() if v)))
@@ -718,7 +720,7 @@ def _write(places, spec):
 
 
 def _oracle(records, year, cutoff_day, in_scope):
-    """Every cell of gov2021, gov2019 and legacy2014, by DOMAIN.md §5 read literally."""
+    """Every cell of gov2021, gov2019 and legacy2014, by the counting rules read literally."""
     start, end = D(year, 1, 1), D(year, 12, 31)
     known = min(cutoff_day, end)
     cols = (*APPLICANT_COLUMNS, "total")

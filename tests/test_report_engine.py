@@ -1,4 +1,4 @@
-"""The report formats as data and the engine's counting rules (DOMAIN.md §5)."""
+"""The report formats as data and the engine's counting rules (docs/reporting.md)."""
 
 import datetime as dt
 from decimal import Decimal

@@ -1,5 +1,5 @@
 """Every state × every action: allowed ones succeed and write exactly one event of their kind;
-the others are refused and change nothing (DOMAIN.md §3)."""
+the others are refused and change nothing (docs/architecture.md, 'The one path of a write')."""
 
 import datetime as dt
 

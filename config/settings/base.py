@@ -347,7 +347,7 @@ else:
     }
 
 # --- Celery ----------------------------------------------------------------------------------
-# Deadlines are data swept by beat, never far-future ETA tasks (DESIGN.md "Bars").
+# Deadlines are data swept by beat, never far-future ETA tasks (docs/adr/0003-deadlines-as-data.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -405,7 +405,7 @@ CAPTCHA_LENGTH = 4
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_IMAGE_SIZE = (120, 44)
 
-# --- Domain settings (DOMAIN.md "Decision" lines) ---------------------------------------------
+# --- Domain settings (the **Decision** lines of docs/law.md) ---------------------------------
 DISCLOSURE = {
     # Art 30: the reasonable period the agency gives for 补正, in working days.
     "SUPPLEMENT_PERIOD_DAYS": env.int("SUPPLEMENT_PERIOD_DAYS", default=15),
@@ -427,9 +427,10 @@ CELERY_BEAT_SCHEDULE["annual-reports-year-end"] = {
     "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year=1),
     "options": {"expires": 20 * 3600},
 }
-# DOMAIN.md §2: next year is known before a deadline reaches it — provisional (statutory
-# holidays only) until the State Council's notice is loaded. Daily, so a year end never
-# passes without it; a no-op once the year is loaded, and a published year is never touched.
+# Next year is known before a deadline reaches it — provisional (statutory holidays only) until
+# the State Council's notice is loaded (docs/clock.md, 'Published and provisional years').
+# Daily, so a year end never passes without it; a no-op once the year is loaded, and a
+# published year is never touched.
 CELERY_BEAT_SCHEDULE["calendar-next-year"] = {
     "task": "requests_app.calendar_next_year",
     "schedule": crontab(minute=10, hour=2),

@@ -1,4 +1,5 @@
-"""The annual report formats (DOMAIN.md §5), each a module of data, and which is in force when."""
+"""The annual report formats (docs/reporting.md), each a module of data, and which is in force
+when."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from requests_app.choices import ApplicantType, Outcome
 
 
 class Measure(StrEnum):
-    # DOMAIN.md §5: what a row counts.
+    # What a row counts (docs/reporting.md, 'Counting rules').
     NEW = "new"  # R in the year
     CARRIED_IN = "carried_in"  # R before the year, not concluded before it
     CONCLUDED = "concluded"  # concluded in the year, on or before the cutoff
@@ -26,7 +26,7 @@ class Measure(StrEnum):
     FEES = "fees"  # 信息处理费 paid in the year (元)
 
 
-# Columns of table 三 (DOMAIN.md §1 and §5.1), in the order of the official table.
+# Columns of table 三 (the applicant types, docs/law.md), in the order of the official table.
 APPLICANT_COLUMNS: tuple[str, ...] = tuple(ApplicantType.values)
 TOTAL = "total"
 TABLE3_COLUMNS: tuple[str, ...] = (*APPLICANT_COLUMNS, TOTAL)

@@ -1,6 +1,6 @@
 """国办公开办函〔2019〕60号: the format of the 2019 and 2020 reports.
 
-The same as gov2021 except that 三(六) 其他处理 is a single row, ``other`` (DOMAIN.md §5.1).
+The same as gov2021 except that 三(六) 其他处理 is a single row, ``other``.
 """
 
 from . import gov2021

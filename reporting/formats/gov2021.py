@@ -1,6 +1,7 @@
 """国办公开办函〔2021〕30号: the annual report format in force from the 2021 report on.
 
-Table 三 (依申请公开) by applicant column and table 四 (复议、诉讼), DOMAIN.md §5.1.
+Table 三 (依申请公开) by applicant column and table 四 (复议、诉讼); the rows are listed in
+docs/reporting.md, 'The rows of gov2019 and gov2021'.
 """
 
 from .base import Block, Measure, Row, TableFormat, outcomes

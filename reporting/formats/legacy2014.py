@@ -1,8 +1,8 @@
 """国办发〔2014〕32号 statistical table (依申请公开 part): the reports up to 2018.
 
-One number per key and one column (DOMAIN.md §5.2). The table has no carried-in or
-carried-out row: a case is counted as received in the year of R and as concluded/replied in
-the year it concluded.
+One number per key and one column (docs/reporting.md, 'The rows of legacy2014'). The table has
+no carried-in or carried-out row: a case is counted as received in the year of R and as
+concluded/replied in the year it concluded.
 """
 
 from .base import ALL_OUTCOMES, FlatFormat, Measure, Row, SumCheck, outcomes

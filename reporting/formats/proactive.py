@@ -1,6 +1,6 @@
 """Section 二 (主动公开政府信息情况) of each report format: the tables the office fills in.
 
-These figures do not come from applications (DOMAIN.md §5.1): the office types them. The
+These figures do not come from applications (条例 Art 50): the office types them. The
 report stores them as ``{row: {column: number}}`` (``AnnualReport.proactive_figures``), keyed
 by the printed labels, so a stored report reads the same whatever the code's names.
 """

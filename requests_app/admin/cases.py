@@ -1,6 +1,6 @@
 """The case list and the case page. Nothing on the page saves the model: every change is an
 action button whose form posts to ``action_view``, which calls the matching service with the
-version the caseworker saw (STYLE.md: admin actions call services)."""
+version the caseworker saw (docs/architecture.md, 'The one path of a write')."""
 
 from __future__ import annotations
 

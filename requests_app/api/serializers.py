@@ -39,7 +39,8 @@ from requests_app.services.errors import InvalidInput
 from requests_app.services.intake import APPLICATION_MESSAGES_EN, application_fields_check
 
 # Choice lists for the subsets of outcomes some actions accept, in the order of the closed list
-# (DOMAIN.md §4). Named here so that SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] can name them.
+# (docs/law.md, 'Outcomes (Arts 36–39)'). Named here so that
+# SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] can name them.
 ON_THE_SPOT_OUTCOME_CHOICES = [(o.value, o.label) for o in Outcome if o in ON_THE_SPOT_OUTCOMES]
 REPLY_OUTCOME_CHOICES = [(o.value, o.label) for o in Outcome if o in REPLY_OUTCOMES]
 ACTION_CHOICES = [(name, name) for name in ACTIONS]

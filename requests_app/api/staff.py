@@ -135,7 +135,7 @@ def case_detail_data(request, case: Case, serializer_class=CaseDetailOutputSeria
     user = request.user
     show = can_view_personal_data(user)
     if show:
-        # DESIGN.md: access to a full record (unmasked personal data) is logged.
+        # Access to a full record (unmasked personal data) is logged (docs/api.md).
         audit_logger.info(
             "personal data shown: user=%s case=%s path=%s",
             user.get_username(),

@@ -1,3 +1,3 @@
-"""Letters (告知书, DOMAIN.md §6): templates as data (``defaults``), the facts a letter states
+"""Letters (告知书, docs/legal.md): templates as data (``defaults``), the facts a letter states
 (``facts``) and its layout as PDF and DOCX (``render``). Drafting, numbering and serving are
 services (``requests_app.services.letters``)."""

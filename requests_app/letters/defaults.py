@@ -1,4 +1,4 @@
-"""The shipped wording of every letter (DOMAIN.md §6): data, overridden per agency by
+"""The shipped wording of every letter (docs/legal.md): data, overridden per agency by
 ``LetterTemplate`` rows. Bodies are paragraphs, one per line, with ``{field}`` placeholders
 filled from the case's facts (``letters.facts.FIELDS`` lists them)."""
 
@@ -12,7 +12,8 @@ OC = Outcome
 
 DEFAULT_NUMBER_PATTERN = "〔{year}〕第{seq}号"
 
-# The outcome families of the 答复书 (DOMAIN.md §4 and the report's table 三 groups).
+# The outcome families of the 答复书 (the outcomes of docs/law.md and the report's table 三
+# groups).
 REPLY_FAMILIES: dict[str, frozenset[str]] = {
     K.REPLY_DISCLOSED: frozenset({OC.ALREADY_PUBLIC, OC.DISCLOSED}),
     K.REPLY_PARTIAL: frozenset({OC.PARTIALLY_DISCLOSED}),

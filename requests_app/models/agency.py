@@ -69,7 +69,7 @@ class Agency(models.Model):
         help_text=_("留空则显示全国统一的信息处理费标准（国办函〔2020〕109号）。"),
     )
 
-    # Decisions an agency may take (DOMAIN.md "Decision" lines).
+    # Decisions an agency may take (the **Decision** lines of docs/law.md).
     auto_confirm_receipt = models.BooleanField(
         _("自动确认接收"),
         default=False,

@@ -1,4 +1,4 @@
-"""The working-day calendar as data: one row per exceptional date (DOMAIN.md §2)."""
+"""The working-day calendar as data: one row per exceptional date (docs/clock.md)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

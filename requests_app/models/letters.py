@@ -1,4 +1,4 @@
-"""Letters (告知书, DOMAIN.md §6): the templates an agency edits and the letters it issues.
+"""Letters (告知书, docs/legal.md): the templates an agency edits and the letters it issues.
 
 The default wording of every kind ships as data (``requests_app.letters.defaults``); a
 ``LetterTemplate`` row overrides it for one agency: the row with an empty ``kind`` holds the

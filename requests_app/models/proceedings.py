@@ -1,4 +1,4 @@
-"""Records linked to a case: 行政复议, 行政诉讼, 投诉举报, and fee notices (DOMAIN.md §3)."""
+"""Records linked to a case: 行政复议, 行政诉讼, 投诉举报, and fee notices (docs/legal.md)."""
 
 from django.conf import settings
 from django.db import models

@@ -1,1 +1,1 @@
-"""The only code that changes cases: one function per action (STYLE.md "One layer writes")."""
+"""The only code that changes cases: one function per action (docs/architecture.md)."""

@@ -1,4 +1,4 @@
-"""Changes to the working-day calendar (DOMAIN.md §2): rows, whole years, and their effect.
+"""Changes to the working-day calendar (docs/clock.md): rows, whole years, and their effect.
 
 Every change goes through these functions, which forget the cached calendars and move the
 deadlines of the open cases the changed dates touch (``calendar_dates_changed``), recording

@@ -218,9 +218,10 @@ def _submitted_event(case: Case, *, actor, at: dt.datetime) -> CaseEvent:
 
 
 def online_receipt_day(agency: Agency, at: dt.datetime) -> dt.date:
-    """The day something sent online at ``at`` counts as received (Art 31(二), DOMAIN.md §1
-    Decision): that day, or the next working day when sent on a non-working day. Fixes R of an
-    automatically confirmed submission and R′ of a 补正 answered on the applicant's pages."""
+    """The day something sent online at ``at`` counts as received (Art 31(二), and the
+    **Decision** in docs/law.md, 'The day of receipt R (Art 31)'): that day, or the next working
+    day when sent on a non-working day. Fixes R of an automatically confirmed submission and R′
+    of a 补正 answered on the applicant's pages."""
     from requests_app.calendars import calendar_for_agency
 
     day = local_date(at)

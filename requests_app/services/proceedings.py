@@ -1,4 +1,4 @@
-"""行政复议, 行政诉讼 and 投诉举报 linked to a case (DOMAIN.md §3; issue 5).
+"""行政复议, 行政诉讼 and 投诉举报 linked to a case (docs/legal.md; issue 5).
 
 Reviews and lawsuits are actions on their case: each service runs through the case executor
 (``services.cases.case_perform_action``: lock, permission, one history event, clock refresh,

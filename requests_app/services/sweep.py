@@ -1,4 +1,4 @@
-"""The deadline sweep: take every clock action that is due (DOMAIN.md §2, issue 3).
+"""The deadline sweep: take every clock action that is due (docs/clock.md, issue 3).
 
 Two steps, so that the periodic part does work proportional to the due cases only:
 

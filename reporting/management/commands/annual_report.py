@@ -1,4 +1,4 @@
-"""``manage.py annual_report``: the DESIGN.md report contract on the command line."""
+"""``manage.py annual_report``: the report JSON (docs/reporting.md) on the command line."""
 
 import datetime as dt
 import sys
