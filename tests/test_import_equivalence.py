@@ -200,3 +200,22 @@ def _counts_in_2022(case: Case) -> bool:
     if case.received_on is None:
         return False
     return case.received_on <= end and (case.concluded_on is None or case.concluded_on >= start)
+
+
+def test_plans_write_nothing_until_applied(world):
+    """Planning a history's steps — every check of every service — reads at most; the rows are
+    written by the bulk insert (or, on the services path, by ``case_apply``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from requests_app.services.cases import dates_fixed
+
+    replayer = FastReplayer(source="plans.jsonl")
+    with CaptureQueriesContext(connection) as queries, dates_fixed():
+        chunk = replayer._prepare(lines(random_histories("Q", 30, seed=9)))
+    writes = [
+        q["sql"] for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]  # fmt: skip
+    assert writes == []
+    assert len(chunk.simulations) >= 15 and Case.objects.count() == 0
