@@ -669,7 +669,7 @@ def plan_set_later_reply_date(
 ) -> Plan:
     """Art 35: reasonable but numerous requests; the agency fixes a later reply date and tells
     the applicant."""
-    if not isinstance(reply_by, dt.date) or reply_by <= timezone.localdate():
+    if not isinstance(reply_by, dt.date) or reply_by <= local_today():
         raise InvalidInput(
             "延迟答复日期须晚于今天。",
             "reply_by must be a date after today.",
@@ -836,7 +836,7 @@ def case_abandonment_refusal(
     source, field, label, outcome, article = period
     if case.state != source:
         return None
-    on = on or timezone.localdate()
+    on = on or local_today()
     due = getattr(case, field)
     if due is None:
         return TransitionRefused(
