@@ -3,4 +3,4 @@
 # name in DJANGO_ALLOWED_HOSTS (a request for 127.0.0.1 would be refused as a foreign host) and
 # marked as HTTPS (production settings redirect plain HTTP).
 host=$(printf '%s' "${DJANGO_ALLOWED_HOSTS:-localhost}" | cut -d, -f1 | sed 's/^\.//; s/^\*$/localhost/')
-exec curl -fsS -H "Host: ${host}" -H "X-Forwarded-Proto: https" http://127.0.0.1:8000/healthz
+exec curl -fsS -H "Host: ${host}" -H "X-Forwarded-Proto: https" "http://127.0.0.1:${PORT:-8000}/healthz"
