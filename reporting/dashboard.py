@@ -295,9 +295,7 @@ class _WorkingDayCounter:
 BEFORE, NOT_YET = 0, 13
 
 
-def _bucket(
-    field_name: str, year: int, until: dt.date, vendor: str, shift: int = 0
-) -> SqlCase | Func:
+def _bucket(field_name: str, year: int, until: dt.date, vendor: str, shift: int = 0) -> SqlCase:
     """The month within ``year`` of the date column ``field_name`` plus ``shift`` days (1–12),
     BEFORE for dates before the year, NOT_YET after ``until`` or NULL. The month boundaries
     are moved by ``shift`` rather than the column (a date plus an interval is a timestamp,
