@@ -156,6 +156,66 @@ def test_dashboard_per_handler_adds_up(db):
     )
 
 
+def test_dashboard_month_edges_match_a_hand_count(office):
+    """The boundaries of the grouped pass: a reply falling overdue on a month's first day, a
+    due date on ``today`` and on the year's last day, a case carried in, one received after
+    the year but concluded in it (a conclusion dated before its receipt), one never received,
+    the year's first and last days — against the hand count, the drill-down and the mix."""
+    from tests.report_helpers import case_row
+
+    D = dt.date
+    rows = [
+        # received, concluded, due, timeliness, outcome
+        (D(2020, 12, 20), D(2021, 1, 5), D(2021, 1, 17), "on_time", "disclosed"),
+        (D(2020, 11, 2), None, D(2020, 12, 31), "", ""),
+        (D(2021, 1, 1), D(2021, 12, 31), D(2021, 1, 31), "late", "not_exist"),
+        (D(2021, 1, 31), None, D(2021, 1, 31), "", ""),
+        (D(2021, 3, 1), None, D(2021, 2, 28), "", ""),
+        (D(2021, 6, 10), None, D(2021, 6, 14), "", ""),
+        (D(2021, 6, 11), None, D(2021, 6, 15), "", ""),
+        (D(2021, 7, 1), D(2021, 6, 20), D(2021, 7, 29), "extended", "partially_disclosed"),
+        (D(2021, 12, 3), None, D(2021, 12, 30), "", ""),
+        (D(2021, 12, 3), None, D(2021, 12, 31), "", ""),
+        (D(2022, 1, 3), D(2021, 12, 20), D(2022, 1, 31), "on_time", "duplicate"),
+        (D(2021, 5, 4), D(2021, 5, 2), None, "", "withdrawn"),
+        (D(2021, 4, 6), D(2022, 1, 4), D(2021, 5, 4), "late", "disclosed"),
+        (D(2019, 4, 6), D(2020, 1, 4), D(2019, 5, 4), "on_time", "disclosed"),
+    ]
+    for received, concluded, due, timeliness, outcome in rows:
+        case = case_row(office, received_on=received, concluded_on=concluded, outcome=outcome)
+        Case.objects.filter(pk=case.pk).update(reply_due_on=due, timeliness=timeliness)
+    cases = list(Case.objects.filter(agency=office).select_related("agency"))
+    for on in (D(2021, 6, 15), D(2021, 12, 31), D(2022, 6, 30)):
+        board = build_dashboard(office, year=2021, include_descendants=False, on=on)
+        expected = hand_count(cases, 2021, on)
+        for m, row in enumerate(board.months, start=1):
+            for metric in METRICS:
+                assert getattr(row, metric) == expected[m][metric], (on, m, metric)
+                if D(2021, m, 1) > on:
+                    continue  # a month not begun shows nothing (its cases lie in the future)
+                drill = metric_cases(
+                    office, include_descendants=False, year=2021, metric=metric, month=m, on=on
+                )
+                assert drill.count() == expected[m][metric], (on, m, metric)
+        for group in board.outcome_mix:
+            drill = metric_cases(
+                office,
+                include_descendants=False,
+                year=2021,
+                metric="concluded",
+                group=group["key"],
+                on=on,
+            )
+            assert drill.count() == group["count"], (on, group["key"])
+    # The figures above were not all zero: every kind of figure was met.
+    assert board.totals.received and board.totals.concluded and board.totals.open
+    assert any(row.overdue for row in board.months)
+    assert {g["key"] for g in board.outcome_mix if g["count"]} >= {
+        "disclosed",
+        "not_processed_petition",
+    }
+
+
 def test_median_and_percentile():
     assert median({}) is None
     assert median({5: 1}) == 5
