@@ -800,6 +800,7 @@ class _IndexedCalendar(WorkCalendar):
 
 
 _SYSTEM_ACTOR = case_services.actor_label(None)  # the label of an action with no actor
+_PLANS: dict[str, Any] = {}  # step name -> services.cases.plan_<step name>, looked up once
 
 
 class _MemoryRows(case_services.Rows):
@@ -860,7 +861,9 @@ class _Simulation:
 
     def step(self, step: Step) -> None:
         """The service's plan of ``step`` for this case, applied."""
-        plan = getattr(case_services, f"plan_{step.name}")
+        plan = _PLANS.get(step.name) or _PLANS.setdefault(
+            step.name, getattr(case_services, f"plan_{step.name}")
+        )
         self.apply(plan(case=self.case, actor=None, effective_at=step.effective_at,
                         **_args(step)))  # fmt: skip
 

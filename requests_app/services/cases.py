@@ -165,13 +165,7 @@ class Plan:
 
 def transition_plan(name: str, effective_at: dt.datetime | None, **plan) -> Plan:
     """The plan of an action that is the state-machine transition of the same name."""
-    return Plan(
-        kind=name,
-        effective_at=effective_at or timezone.now(),
-        permission=name,
-        method=name,
-        **plan,
-    )
+    return Plan(name, effective_at or timezone.now(), permission=name, method=name, **plan)
 
 
 def transition_refused(kind: str, state: str) -> TransitionRefused:
@@ -445,7 +439,8 @@ def _check_handler(handler, case: Case):
 
 def plan_start_processing(*, case: Case, actor, handler=None, effective_at=None) -> Plan:
     """Hand a registered case to its handler (分办): searching, 保密审查 and drafting begin."""
-    handler = _check_handler(handler or case.handler or actor, case)
+    # (``case.handler`` only when there is one: an unsaved case's descriptor is a slow "no")
+    handler = _check_handler(handler or (case.handler if case.handler_id else None) or actor, case)
     return transition_plan(
         "start_processing",
         effective_at,
