@@ -11,6 +11,7 @@ an up-to-date visibility map.
 import datetime as dt
 import json
 import random
+import time
 
 START = dt.date(2020, 1, 1)
 
@@ -96,3 +97,13 @@ def load(n: int) -> None:
         cursor.execute("VACUUM ANALYZE requests_app_case")
         cursor.execute("VACUUM ANALYZE requests_app_agency")
     print("loaded and analyzed", flush=True)
+
+
+def best_of(fn, runs: int = 3) -> float:
+    """The shortest of ``runs`` timings of ``fn()``, in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)

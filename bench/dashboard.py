@@ -24,7 +24,7 @@ import resource
 import time
 from collections import defaultdict
 
-from _cases import load
+from _cases import best_of, load
 from _setup import setup
 
 ON = dt.date(2022, 6, 30)  # "today" for the bench: all of 2021 is past
@@ -62,15 +62,6 @@ WHERE c.agency_id IN ({SCOPE}) AND c.concluded_on BETWEEN %(start)s AND %(until)
   AND c.timeliness <> '' AND {NOT_NEVER_RECEIVED}
 GROUP BY 1, 2
 """
-
-
-def best_of(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ import resource
 import time
 import tracemalloc
 
-from _cases import load
+from _cases import best_of, load
 from _setup import setup
 
 FLOOR_SQL = """
@@ -39,15 +39,6 @@ FROM requests_app_case c JOIN requests_app_agency a ON a.id = c.agency_id
 WHERE a.path LIKE %(prefix)s
 GROUP BY 1, 2
 """
-
-
-def best_of(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
