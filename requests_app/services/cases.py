@@ -112,7 +112,7 @@ def _state_label(state: str) -> str:
 # and decides what the action is — the event's kind, the state-machine method and its
 # arguments, the history data, a guard that needs the case as it is when applied, and what the
 # action writes beside the case — without writing anything. ``case_<action>`` applies that
-# plan to one case in one transaction (``case_perform_action``); the history importer applies
+# plan to one case in one transaction (``case_apply``); the history importer applies
 # the same plans to many cases in memory and writes their rows in bulk
 # (``requests_app.importers``). So there is one list of checks and one set of messages.
 
@@ -282,10 +282,6 @@ def case_perform_action(
     )
 
 
-def _run(plan: Plan, *, case: Case, actor, expected_version: int | None) -> Case:
-    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
-
-
 def _effective_day(effective_at, *, case: Case, label: str) -> tuple[dt.datetime, dt.date]:
     """When the step happens (default now) and its local date, checked like any legal date."""
     effective_at = effective_at or timezone.now()
@@ -366,7 +362,7 @@ def plan_confirm_receipt(
 def case_confirm_receipt(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_confirm_receipt``, applied."""
     plan = plan_confirm_receipt(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_register(
@@ -389,7 +385,7 @@ def plan_register(
 def case_register(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_register``, applied."""
     plan = plan_register(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_reply_on_spot(
@@ -418,7 +414,7 @@ def plan_reply_on_spot(
 def case_reply_on_spot(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_reply_on_spot``, applied."""
     plan = plan_reply_on_spot(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 # --- handling ----------------------------------------------------------------------------
@@ -455,7 +451,7 @@ def plan_start_processing(*, case: Case, actor, handler=None, effective_at=None)
 def case_start_processing(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_start_processing``, applied."""
     plan = plan_start_processing(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_assign(*, case: Case, actor, handler, effective_at=None) -> Plan:
@@ -485,7 +481,7 @@ def plan_assign(*, case: Case, actor, handler, effective_at=None) -> Plan:
 def case_assign(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_assign``, applied."""
     plan = plan_assign(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_request_supplement(
@@ -520,7 +516,7 @@ def plan_request_supplement(
 def case_request_supplement(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_request_supplement``, applied."""
     plan = plan_request_supplement(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_receive_supplement(
@@ -558,7 +554,7 @@ def plan_receive_supplement(
 def case_receive_supplement(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_receive_supplement``, applied."""
     plan = plan_receive_supplement(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_abandon_no_supplement(
@@ -573,7 +569,7 @@ def plan_abandon_no_supplement(
 def case_abandon_no_supplement(*, case: Case, actor=None, expected_version=None, **inputs) -> Case:
     """``plan_abandon_no_supplement``, applied."""
     plan = plan_abandon_no_supplement(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_start_consultation(
@@ -609,7 +605,7 @@ def plan_start_consultation(
 def case_start_consultation(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_start_consultation``, applied."""
     plan = plan_start_consultation(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_close_consultation(*, case: Case, actor, opinion: str = "", effective_at=None) -> Plan:
@@ -625,7 +621,7 @@ def plan_close_consultation(*, case: Case, actor, opinion: str = "", effective_a
 def case_close_consultation(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_close_consultation``, applied."""
     plan = plan_close_consultation(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_extend(
@@ -656,7 +652,7 @@ def plan_extend(
 def case_extend(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_extend``, applied."""
     plan = plan_extend(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_set_later_reply_date(
@@ -681,7 +677,7 @@ def plan_set_later_reply_date(
 def case_set_later_reply_date(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_set_later_reply_date``, applied."""
     plan = plan_set_later_reply_date(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def _parse_amount(amount) -> Decimal:
@@ -744,7 +740,7 @@ def plan_issue_fee_notice(
 def case_issue_fee_notice(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_issue_fee_notice``, applied."""
     plan = plan_issue_fee_notice(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_record_fee_payment(
@@ -776,7 +772,7 @@ def plan_record_fee_payment(
 def case_record_fee_payment(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_record_fee_payment``, applied."""
     plan = plan_record_fee_payment(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_abandon_no_fee(
@@ -791,7 +787,7 @@ def plan_abandon_no_fee(
 def case_abandon_no_fee(*, case: Case, actor=None, expected_version=None, **inputs) -> Case:
     """``plan_abandon_no_fee``, applied."""
     plan = plan_abandon_no_fee(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 # --- abandonment: the applicant's period must have run out ---------------------------------
@@ -945,7 +941,7 @@ def plan_record_search(
 def case_record_search(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_record_search``, applied."""
     plan = plan_record_search(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def case_available_actions(*, case: Case, user) -> set[str]:
@@ -1054,7 +1050,7 @@ def plan_submit_for_approval(
 def case_submit_for_approval(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_submit_for_approval``, applied."""
     plan = plan_submit_for_approval(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_approve(*, case: Case, actor, comment: str = "", effective_at=None) -> Plan:
@@ -1081,7 +1077,7 @@ def plan_approve(*, case: Case, actor, comment: str = "", effective_at=None) -> 
 def case_approve(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_approve``, applied."""
     plan = plan_approve(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_send_back(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
@@ -1098,7 +1094,7 @@ def plan_send_back(*, case: Case, actor, reason: str, effective_at=None) -> Plan
 def case_send_back(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_send_back``, applied."""
     plan = plan_send_back(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 # 国办公开办函〔2016〕235号: a reply posted counts from the day it is handed to China Post (EMS or
@@ -1249,7 +1245,7 @@ def case_serve_reply(*, case: Case, actor, receipt=None, expected_version=None, 
     transaction as the service. Raises InvalidInput, ActionForbidden, TransitionRefused."""
     plan = plan_serve_reply(case=case, actor=actor, **inputs)
     with transaction.atomic():
-        served = _run(plan, case=case, actor=actor, expected_version=expected_version)
+        served = case_apply(plan, case=case, actor=actor, expected_version=expected_version)
         if receipt is not None:
             from requests_app.services.records import record_upload
 
@@ -1292,7 +1288,7 @@ def plan_withdraw(
 def case_withdraw(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_withdraw``, applied."""
     plan = plan_withdraw(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_close(*, case: Case, actor, effective_at=None) -> Plan:
@@ -1303,7 +1299,7 @@ def plan_close(*, case: Case, actor, effective_at=None) -> Plan:
 def case_close(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_close``, applied."""
     plan = plan_close(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_reopen(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
@@ -1327,7 +1323,7 @@ def plan_reopen(*, case: Case, actor, reason: str, effective_at=None) -> Plan:
 def case_reopen(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_reopen``, applied."""
     plan = plan_reopen(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def plan_add_note(*, case: Case, actor, text: str, effective_at=None) -> Plan:
@@ -1341,7 +1337,7 @@ def plan_add_note(*, case: Case, actor, text: str, effective_at=None) -> Plan:
 def case_add_note(*, case: Case, actor, expected_version=None, **inputs) -> Case:
     """``plan_add_note``, applied."""
     plan = plan_add_note(case=case, actor=actor, **inputs)
-    return _run(plan, case=case, actor=actor, expected_version=expected_version)
+    return case_apply(plan, case=case, actor=actor, expected_version=expected_version)
 
 
 def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=None) -> Case:
@@ -1363,7 +1359,7 @@ def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=Non
         kind=EventKind.REMINDER_SENT,
         effective_at=effective_at or timezone.now(),
         permission="send_reminder",
-        data={"manual": True, "to": [u.get_full_name() or u.get_username() for u in users]},
+        data={"manual": True, "to": [actor_label(u) for u in users]},
         reason=message,
     )
     with transaction.atomic():
