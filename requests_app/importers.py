@@ -82,6 +82,7 @@ from requests_app.models import (
 from requests_app.services import cases as case_services
 from requests_app.services import clock as clock_services
 from requests_app.services import importing
+from requests_app.services.cases import local_date
 from requests_app.services.errors import ServiceError
 from requests_app.services.intake import ACCESS_CODE_LENGTH, CODE_ALPHABET, submitted_event_values
 from requests_app.services.repeats import RepeatChecks, RepeatResult
@@ -405,20 +406,13 @@ class Step:
     effective_at: dt.datetime
 
 
-def local_date(moment: dt.datetime, zone: dt.tzinfo | None = None) -> dt.date:
-    """The date of ``moment`` in ``zone`` (default: the current time zone, as the services)."""
-    return moment.astimezone(zone or timezone.get_current_timezone()).date()
-
-
-def plan_step(
-    event: HistoryEvent, state: str, channel: str, zone: dt.tzinfo | None = None
-) -> list[Step]:
-    """The service calls that make ``event`` happen on a case now in ``state``."""
+def plan_step(event: HistoryEvent, state: str, channel: str) -> list[Step]:
+    """The service calls that make ``event`` happen on a case now in ``state`` (days are
+    the services' own: ``services.cases.local_date``)."""
     at, data = event.at, event.data
-    zone = zone or timezone.get_current_timezone()
     if event.type == "received":
         name = "confirm_receipt" if channel in CONFIRMED_CHANNELS else "register"
-        return [Step(name, {"received_on": local_date(at, zone)}, at)]
+        return [Step(name, {"received_on": local_date(at)}, at)]
     if event.type == "supplement_requested":
         period = data.get("period_days")
         return [
@@ -429,7 +423,7 @@ def plan_step(
             )
         ]
     if event.type == "supplement_received":
-        return [Step("receive_supplement", {"received_on": local_date(at, zone)}, at)]
+        return [Step("receive_supplement", {"received_on": local_date(at)}, at)]
     if event.type == "consultation_sent":
         party = data.get("party") or ConsulteeKind.THIRD_PARTY
         label = ConsulteeKind(party).label if party in _VALUES[ConsulteeKind] else party
@@ -462,9 +456,9 @@ def plan_step(
         if outcome == Outcome.WITHDRAWN:
             return [Step("withdraw", {"reason": data.get("reason") or ""}, at)]
         if outcome == Outcome.ABANDONED_NO_SUPPLEMENT:
-            return [Step("abandon_no_supplement", {"on": local_date(at, zone)}, at)]
+            return [Step("abandon_no_supplement", {"on": local_date(at)}, at)]
         if outcome == Outcome.ABANDONED_NO_FEE:
-            return [Step("abandon_no_fee", {"on": local_date(at, zone)}, at)]
+            return [Step("abandon_no_fee", {"on": local_date(at)}, at)]
         return [
             *steps,
             Step(
@@ -473,7 +467,7 @@ def plan_step(
                 at,
             ),
             Step("approve", {}, at),
-            Step("serve_reply", {"served_on": local_date(at, zone)}, at),
+            Step("serve_reply", {"served_on": local_date(at)}, at),
         ]
     raise LineRejected(f"events[{event.index}]: 未知事件 / unknown event type {event.type!r}")
 
@@ -831,7 +825,7 @@ class _Simulation:
     for a bulk insert and the clock settled lazily (below)."""
 
     def __init__(self, case: Case, now: dt.datetime, today: dt.date, *, calendar=None,
-                 rules=None, zone: dt.tzinfo | None = None):  # fmt: skip
+                 rules=None):  # fmt: skip
         self.case = case
         self.now = now
         self.today = today
@@ -843,7 +837,6 @@ class _Simulation:
         agency = case.agency
         self.calendar = calendar or clock_services.calendar_for_agency(agency)
         self.rules = rules or clock_services.rules_for_agency(agency)
-        self.zone = zone or timezone.get_current_timezone()
 
     def submitted(self, at: dt.datetime) -> None:
         event = submitted_event_values(self.case, actor=None, at=at)
@@ -891,7 +884,7 @@ class _Simulation:
         self.last_kind = plan.kind
         if clock_step:
             at = plan.effective_at
-            on = at.astimezone(self.zone).date()
+            on = local_date(at)
             self.clock_events.append((at, ClockEvent(kind=plan.kind, on=on, data=plan.data)))
             # The service refreshes the clock now; its due dates are a function of R and the
             # clock events only, which no step but the next clock step changes, so they are
@@ -950,9 +943,6 @@ class _Simulation:
             clock_services.due_change_data(name, previous, new, reason),
             reason,
         )  # fmt: skip
-
-    def local_date(self, moment: dt.datetime) -> dt.date:
-        return moment.astimezone(self.zone).date()
 
 
 class FastReplayer:
@@ -1105,7 +1095,6 @@ class FastReplayer:
         )
         now = chunk.now
         today = case_services.local_today()
-        zone = timezone.get_current_timezone()
         codes = _random_codes(len(parsed))
         simulations = chunk.simulations
         for i, (number, history) in enumerate(parsed):
@@ -1120,12 +1109,10 @@ class FastReplayer:
                 continue
             try:
                 agency = self.agencies.resolve(history.agency_ref)
-                tracking = _tracking_number(local_date(history.submitted_at, zone), codes[i])
+                tracking = _tracking_number(local_date(history.submitted_at), codes[i])
                 case = self._new_case(agency, history, tracking)
                 calendar, rules = self._clock_inputs(agency)
-                simulation = _Simulation(
-                    case, now, today, calendar=calendar, rules=rules, zone=zone
-                )
+                simulation = _Simulation(case, now, today, calendar=calendar, rules=rules)
                 self._replay(simulation, history)
                 simulations.append((number, history, simulation))
                 # Only an imported line makes a later line with its id a repeat (a rejected
@@ -1153,8 +1140,7 @@ class FastReplayer:
         if history.channel not in CONFIRMED_CHANNELS:
             # case_intake registers a counter application at once, effective at submission.
             received = next(e for e in rest if e.type == "received")
-            register = Step("register", {"received_on": simulation.local_date(received.at)},
-                            first.at)  # fmt: skip
+            register = Step("register", {"received_on": local_date(received.at)}, first.at)
             try:
                 simulation.step(register)
             except ServiceError as error:
@@ -1163,7 +1149,7 @@ class FastReplayer:
             if any(e.type != "received" and e.at < received.at for e in history.events[1:]):
                 raise LineRejected("收到申请前不能有办理事件 / events before the 'received' event")
         for event in rest:
-            for step in plan_step(event, case.__dict__["state"], case.channel, simulation.zone):
+            for step in plan_step(event, case.__dict__["state"], case.channel):
                 try:
                     simulation.step(step)
                 except ServiceError as error:
