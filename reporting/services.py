@@ -412,11 +412,7 @@ def reports_mark_stale_for_case(
                 after, report, paths
             ):
                 continue
-            report.stale_reasons = [*report.stale_reasons, note]
-            if not report.is_stale:
-                report.is_stale = True
-                report.stale_since = now
-            report.save(update_fields=["is_stale", "stale_since", "stale_reasons"])
+            _flag_stale(report, [*report.stale_reasons, note], now)
             marked.append(report.pk)
     return marked
 
@@ -483,13 +479,18 @@ def cases_imported_mark_stale(
                 notes.append(note)
             note["cases"] += len(counted)
             note["reason"] = f"导入历史申请（{source or '导入'}，{note['cases']} 件计入本报告）"
-            report.stale_reasons = notes
-            if not report.is_stale:
-                report.is_stale = True
-                report.stale_since = now
-            report.save(update_fields=["is_stale", "stale_since", "stale_reasons"])
+            _flag_stale(report, notes, now)
             marked.append(report.pk)
     return marked
+
+
+def _flag_stale(report: AnnualReport, notes: list[dict], now) -> None:
+    """Store ``report``'s notes and flag it stale (since ``now``, if it was not already)."""
+    report.stale_reasons = notes
+    if not report.is_stale:
+        report.is_stale = True
+        report.stale_since = now
+    report.save(update_fields=["is_stale", "stale_since", "stale_reasons"])
 
 
 def _report_scope(report: AnnualReport) -> Q:
