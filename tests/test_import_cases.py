@@ -95,19 +95,32 @@ CASE_IGNORED = {"id", "tracking_number", "access_code_hash", "external_id", "cre
                 "updated_at"}  # fmt: skip
 
 
-def snapshot(external_id: str) -> dict:
-    case = Case.objects.get(external_id=external_id)
-    fields = {
+def case_columns(case: Case) -> dict:
+    """The case's columns an import decides (not its ids, random codes and times of entry)."""
+    return {
         f.attname: getattr(case, f.attname)
         for f in Case._meta.concrete_fields
         if f.attname not in CASE_IGNORED
     }
+
+
+def event_row(event, dropped: tuple[str, ...]) -> tuple:
+    """An event as two imports are compared: its data without the keys ``dropped``, and no
+    effective time for the events dated at entry (due dates moved, the import itself)."""
+    return (
+        event.kind, event.actor_id, event.actor_label, event.from_state, event.to_state,
+        {k: v for k, v in event.data.items() if k not in dropped}, event.reason,
+        None if event.kind in ("due_changed", "imported") else event.effective_at,
+    )  # fmt: skip
+
+
+def snapshot(external_id: str) -> dict:
+    case = Case.objects.get(external_id=external_id)
+    fields = case_columns(case)
     events = [
-        (e.kind, e.actor_id, e.actor_label, e.from_state, e.to_state,
-         {k: v for k, v in e.data.items() if k not in ("external_id", "source", "line")},
-         e.reason, None if e.kind in ("due_changed", "imported") else e.effective_at)
+        event_row(e, ("external_id", "source", "line"))
         for e in case.events.order_by("effective_at", "pk")
-    ]  # fmt: skip
+    ]
     linked = (
         [
             (f.amount_yuan, f.issued_on, f.paid_on, f.waived, f.method)
