@@ -24,6 +24,7 @@ from .engine import (
     case_measures,
     compute_report,
     measure_q,
+    scope_q,
 )
 from .formats import Format, TableFormat, get_format
 from .formats.base import Measure
@@ -464,7 +465,7 @@ def cases_imported_mark_stale(
         for report in reports:
             counted = list(
                 Case.objects.filter(pk__in=ids)
-                .filter(_report_scope(report), _counted_q(report))
+                .filter(scope_q(report.agency, report.include_descendants), _counted_q(report))
                 .order_by("pk")
                 .values_list("pk", "tracking_number")
             )
@@ -491,13 +492,6 @@ def _flag_stale(report: AnnualReport, notes: list[dict], now) -> None:
         report.is_stale = True
         report.stale_since = now
     report.save(update_fields=["is_stale", "stale_since", "stale_reasons"])
-
-
-def _report_scope(report: AnnualReport) -> Q:
-    """The cases of the report's agency, or of its tree."""
-    if report.include_descendants:
-        return Q(agency__path__startswith=report.agency.path)
-    return Q(agency_id=report.agency_id)
 
 
 def _counted_q(report: AnnualReport) -> Q:
