@@ -121,11 +121,15 @@ class WorkCalendar:
 
     def missing_years(self, start: dt.date, end: dt.date) -> list[int]:
         """Years touched by the span between the two dates (inclusive) that are not loaded."""
+        if start.year == end.year:  # most spans (the clock asks for every date it adds)
+            return [] if start.year in self.known_years else [start.year]
         low, high = sorted((start, end))
         return [y for y in range(low.year, high.year + 1) if y not in self.known_years]
 
     def provisional_in(self, start: dt.date, end: dt.date) -> list[int]:
         """Provisional years touched by the span between the two dates (inclusive)."""
+        if start.year == end.year:
+            return [start.year] if start.year in self.provisional_years else []
         low, high = sorted((start, end))
         return [y for y in range(low.year, high.year + 1) if y in self.provisional_years]
 

@@ -85,7 +85,13 @@ from requests_app.services import clock as clock_services
 from requests_app.services import importing
 from requests_app.services.cases import local_date
 from requests_app.services.errors import ServiceError
-from requests_app.services.intake import ACCESS_CODE_LENGTH, CODE_ALPHABET, submitted_event_values
+from requests_app.services.intake import (
+    ACCESS_CODE_LENGTH,
+    CODE_ALPHABET,
+    new_tracking_number,
+    submitted_event_values,
+    tracking_number,
+)
 from requests_app.services.repeats import RepeatChecks, RepeatResult
 from requests_app.validation import SUSPECT_JSON_ESCAPE, unstorable_text
 
@@ -135,7 +141,9 @@ class LineRejected(Exception):
 # --- parsing and validating one line ------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# The import makes about ten of each per line: plain slotted classes (a frozen dataclass's
+# __init__ is three times slower; nothing hashes or changes them).
+@dataclass(slots=True)
 class HistoryEvent:
     index: int  # 1-based position in the line's "events"
     type: str
@@ -399,7 +407,7 @@ class AgencyResolver:
 # --- from events to service steps -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Step:
     """One service call: its name (``requests_app.services.cases.case_<name>``) and arguments."""
 
@@ -763,19 +771,19 @@ class _IndexedCalendar(WorkCalendar):
         object.__setattr__(self, "_upto", upto)
         return True
 
-    def _at(self, *dates: dt.date) -> list[int] | None:
-        """The dates' offsets in the span (extended if needed), or None (strict)."""
+    def _at(self, start: dt.date, end: dt.date) -> tuple[int, int] | None:
+        """The two dates' offsets in the span (extended if needed), or None (strict)."""
         first, size = self._first, len(self._upto)
-        offsets = [d.toordinal() - first for d in dates]
-        if all(0 < at < size for at in offsets):
-            return offsets
-        if not self._extend(min(dates), max(dates)):
+        at_start, at_end = start.toordinal() - first, end.toordinal() - first
+        if 0 < at_start < size and 0 < at_end < size:
+            return at_start, at_end
+        if not self._extend(min(start, end), max(start, end)):
             return None
         first = self._first
-        return [d.toordinal() - first for d in dates]
+        return start.toordinal() - first, end.toordinal() - first
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
-        if n and (at := self._at(start)) is not None:
+        if n and (at := self._at(start, start)) is not None:
             # The working days after start begin at _upto[at]; those before it end at
             # _upto[at - 1] (at > 0: the span starts a year before start).
             upto = self._upto
@@ -1120,7 +1128,7 @@ class FastReplayer:
                 continue
             try:
                 agency = self.agencies.resolve(history.agency_ref)
-                tracking = _tracking_number(local_date(history.submitted_at), codes[i])
+                tracking = tracking_number(local_date(history.submitted_at), codes[i])
                 case = self._new_case(agency, history, tracking)
                 calendar, rules = self._clock_inputs(agency)
                 simulation = _Simulation(case, now, today, calendar=calendar, rules=rules)
@@ -1262,8 +1270,6 @@ class FastReplayer:
 
     def _insert_orm(self, chunk: _Chunk) -> None:
         """Any database: ``bulk_create``; one case at a time after a tracking-number clash."""
-        from requests_app.services.intake import new_tracking_number
-
         simulations, now = chunk.simulations, chunk.now
         cases = [s.case for _, _, s in simulations]
         try:
@@ -1524,11 +1530,6 @@ def _random_codes(count: int) -> list[str]:
         secrets.token_bytes(count * ACCESS_CODE_LENGTH).translate(_ALPHABET_TABLE).decode("ascii")
     )
     return [text[i : i + ACCESS_CODE_LENGTH] for i in range(0, len(text), ACCESS_CODE_LENGTH)]
-
-
-def _tracking_number(on: dt.date, code: str) -> str:
-    """The format of ``intake.new_tracking_number``: GK, the date, six random letters."""
-    return f"GK{on:%Y%m%d}{code[:6]}"
 
 
 def import_histories(

@@ -278,12 +278,10 @@ def test_the_fast_path_inside_a_transaction_writes_through_it(committed_tree, mo
 def test_a_tracking_number_drawn_twice_falls_back_to_one_case_at_a_time(
     committed_tree, monkeypatch
 ):
-    import requests_app.importers as importers
-
     drawn = iter(["GK20210301AAAAAA", "GK20210301AAAAAA"])
-    real = importers._tracking_number
+    real = importers.tracking_number
     monkeypatch.setattr(
-        importers, "_tracking_number", lambda on, code: next(drawn, None) or real(on, code)
+        importers, "tracking_number", lambda on, code: next(drawn, None) or real(on, code)
     )
     summary = FastReplayer(source="c.jsonl").run(lines(legal_histories("C")))
     assert summary.stopped == ""

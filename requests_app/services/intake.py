@@ -104,8 +104,14 @@ def application_fields_check(fields: dict) -> dict:
     return cleaned
 
 
+def tracking_number(on: dt.date, code: str) -> str:
+    """GK, the date, six random letters (the import draws its letters in bulk).
+    Formatted field by field: strftime is three times slower."""
+    return f"GK{on.year:04d}{on.month:02d}{on.day:02d}{code[:6]}"
+
+
 def new_tracking_number(on: dt.date) -> str:
-    return f"GK{on:%Y%m%d}{''.join(secrets.choice(CODE_ALPHABET) for _ in range(6))}"
+    return tracking_number(on, "".join(secrets.choice(CODE_ALPHABET) for _ in range(6)))
 
 
 def new_access_code() -> str:
