@@ -46,6 +46,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -1468,22 +1469,11 @@ def _column_oids(model, columns) -> list[int]:
     return [int(oids[by_name[name]]) for name in columns]
 
 
-def _reused_json_encoder():
-    """``json.dumps`` with its default options, as one reused C encoder: the same text, at a
-    third of the cost for the small dicts of history rows (``dumps`` builds an encoder per
-    call). Plain ``json.dumps`` where the C accelerator is missing."""
-    from json import encoder
-
-    if encoder.c_make_encoder is None:  # pragma: no cover
-        return json.dumps
-    encode = encoder.c_make_encoder(
-        None, json.JSONEncoder().default, encoder.encode_basestring_ascii, None, ": ", ", ",
-        False, False, True,
-    )  # fmt: skip
-    return lambda obj: "".join(encode(obj, 0))
-
-
-_json_dumps = _reused_json_encoder()
+def _json_dumps(obj: Any) -> bytes:
+    """A ``jsonb`` value's JSON text for COPY (orjson: UTF-8 bytes, a tenth of ``json.dumps``'s
+    time on the history's dicts; keys that are not strings written as strings, as ``json.dumps``
+    writes them). PostgreSQL stores the parsed value: the same as from ``json.dumps``'s text."""
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _binary_copy_data(rows: Iterable[tuple], oids: list[int]) -> list:
