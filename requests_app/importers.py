@@ -1495,7 +1495,7 @@ def _binary_copy_data(rows: Iterable[tuple], oids: list[int]) -> list:
 def _copy_into(cursor, model, columns, types: dict[type, list[int]]):
     """``COPY table (columns) FROM STDIN (FORMAT BINARY)`` (psycopg 3): rows are tuples of
     Python values in ``columns``' order, adapted by psycopg's dumpers for the columns' types
-    (JSON with ``json.dumps``): no text escaping, no parsing of dates and times on the server."""
+    (JSON by ``_json_dumps``): no text escaping, no parsing of dates and times on the server."""
     quote = connection.ops.quote_name
     by_name = {f.attname: f.column for f in model._meta.concrete_fields}
     table = model._meta.db_table
