@@ -565,18 +565,11 @@ def read_jsonl(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
         yield number, obj
 
 
-def _imported_event(case: Case, *, source: str, line: int, now: dt.datetime) -> CaseEvent:
-    return CaseEvent(
-        case=case,
-        kind=EventKind.IMPORTED,
-        actor=None,
-        actor_label=IMPORT_ACTOR_LABEL,
-        recorded_at=now,
-        effective_at=now,
-        from_state=case.state,
-        to_state=case.state,
-        data={"external_id": case.external_id, "source": source, "line": line},
-    )
+def _imported_event(case: Case, *, source: str, line: int, now: dt.datetime) -> _Event:
+    """The history row that says the case was imported, and from which line of which file."""
+    state = case.__dict__["state"]
+    data = {"external_id": case.external_id, "source": source, "line": line}
+    return _Event(EventKind.IMPORTED, IMPORT_ACTOR_LABEL, now, now, state, state, data)
 
 
 # --- the reference replay: through the services ------------------------------------------------
@@ -659,10 +652,12 @@ class ServicesReplayer:
                 except ServiceError as error:
                     raise _refusal(event, error) from None
         check_linked_dates(history, case.received_on)
-        Case.objects.filter(pk=case.pk).update(external_id=history.external_id, email=history.email)
-        case.external_id, case.email = history.external_id, history.email
+        Case.objects.filter(pk=case.pk).update(email=history.email)
+        case.email = history.email
         _create_linked(case, history)
-        _imported_event(case, source=self.source, line=number, now=timezone.now()).save()
+        _imported_event(case, source=self.source, line=number, now=timezone.now()).as_model(
+            case
+        ).save()
         importing.cases_imported_send(cases=[case], source=self.source, run=self.run_id)
         return case
 
@@ -1223,11 +1218,7 @@ class FastReplayer:
         )
 
     def _events(self, number: int, simulation: _Simulation, now: dt.datetime) -> list[_Event]:
-        case = simulation.case
-        imported = _Event(
-            EventKind.IMPORTED, IMPORT_ACTOR_LABEL, now, now, case.__dict__["state"], case.__dict__["state"],
-            {"external_id": case.external_id, "source": self.source, "line": number},
-        )  # fmt: skip
+        imported = _imported_event(simulation.case, source=self.source, line=number, now=now)
         return [*simulation.events, imported]
 
     def _encode(self, chunk: _Chunk) -> None:
