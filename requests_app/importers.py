@@ -39,6 +39,7 @@ import queue
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -500,6 +501,11 @@ class Progress:
 
     def __init__(self):
         self.read = self.imported = self.skipped = self.rejected = 0
+        self.started = time.monotonic()
+
+    def rate(self) -> float:
+        """Lines read per second so far."""
+        return self.read / max(time.monotonic() - self.started, 1e-9)
 
     def add(self, results: Iterable[LineResult]) -> None:
         for result in results:

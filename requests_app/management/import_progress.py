@@ -16,15 +16,14 @@ class PlainProgress(Progress):
         self.write = write
         self.total = total
         self.every = every
-        self.started = self.last = time.monotonic()
+        self.last = self.started
 
     def line(self) -> str:
-        seconds = max(time.monotonic() - self.started, 1e-9)
         of = f"/{self.total}" if self.total else ""
         return (
             f"进度 / progress: 已读 read={self.read}{of} 导入 imported={self.imported} "
             f"跳过 skipped={self.skipped} 拒绝 rejected={self.rejected} "
-            f"({self.read / seconds:.0f} 行/秒 lines/s)"
+            f"({self.rate():.0f} 行/秒 lines/s)"
         )
 
     def update(self) -> None:
@@ -58,18 +57,16 @@ class BarProgress(Progress):
         )
         self.task = self.bar.add_task("import", total=total, imported=0, skipped=0,
                                       rejected=0, rate=0)  # fmt: skip
-        self.started = time.monotonic()
         self.bar.start()
 
     def update(self) -> None:
-        seconds = max(time.monotonic() - self.started, 1e-9)
         self.bar.update(
             self.task,
             completed=self.read,
             imported=self.imported,
             skipped=self.skipped,
             rejected=self.rejected,
-            rate=f"{self.read / seconds:.0f}",
+            rate=f"{self.rate():.0f}",
         )
 
     def done(self) -> None:
