@@ -202,6 +202,14 @@ def measure_q(measure: Measure, period: Period) -> Q:
 MEASURE_FIELDS = {"received_on": DateField(), "concluded_on": DateField(), "outcome": CharField()}
 
 
+def any_measure_q(measures, period: Period) -> Q:
+    """The cases any of ``measures`` selects in ``period``."""
+    q = Q()
+    for measure in measures:
+        q |= measure_q(measure, period)
+    return q
+
+
 def case_measures(values: Mapping, period: Period, using: str = DEFAULT_DB_ALIAS) -> frozenset:
     """The case measures (一 new, 二 carried in, 三 concluded, 四 carried out) one case falls in
     during ``period``, by ``measure_q`` itself: one SELECT of the conditions over the case's
@@ -375,9 +383,7 @@ def case_tallies_by_agency(
 def _case_tallies(
     qs, period: Period, *, measures, extra: dict[str, Q], by_channel, diagnose, by_agency
 ) -> dict:
-    relevant = Q()
-    for measure in measures:
-        relevant |= measure_q(measure, period)
+    relevant = any_measure_q(measures, period)
     for q in extra.values():
         relevant |= q
     # COUNT(agency_id), not COUNT(id): agency_id is never null and is in the index of the

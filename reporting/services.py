@@ -4,10 +4,8 @@ publish, and flag as stale when a counted case changes after publication."""
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import reduce
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,9 +19,9 @@ from .engine import (
     Period,
     ReportInputs,
     ReportResult,
+    any_measure_q,
     case_measures,
     compute_report,
-    measure_q,
     scope_q,
 )
 from .formats import Format, TableFormat, get_format
@@ -389,11 +387,6 @@ def reports_mark_stale_for_case(
     else:
         agencies = list(Agency.objects.filter(pk__in=agency_ids))
     paths = {agency.pk: agency.path for agency in agencies}
-    scope = Q()
-    for agency in agencies:
-        ancestors = agency.ancestors_and_self_paths()
-        scope |= Q(agency_id=agency.pk, include_descendants=False)
-        scope |= Q(include_descendants=True, agency__path__in=ancestors)
     now = timezone.now()
     note = {
         "case": case.tracking_number,
@@ -404,11 +397,7 @@ def reports_mark_stale_for_case(
     after = {name: getattr(case, name) for name in COUNTED_FIELDS}
     marked = []
     with transaction.atomic():
-        for report in (
-            AnnualReport.objects.select_for_update(of=("self",))
-            .select_related("agency")
-            .filter(scope, status=ReportStatus.PUBLISHED, year__in=sorted(years))
-        ):
+        for report in _published_reports_over(agencies, years).select_for_update(of=("self",)):
             if before is not None and _counted_as(before, report, paths) == _counted_as(
                 after, report, paths
             ):
@@ -446,21 +435,18 @@ def cases_imported_mark_stale(
     note per report and import run (``run``): the file, and how many of its cases the report
     counts (a later batch of the same run adds to the note). Which cases a report counts is
     the engine's own rule (``measure_q``: 一 to 四 of the report's period, in its scope), one
-    query per report over the batch. Returns the flagged report ids."""
+    query over the batch for each published report whose scope holds one of the batch's
+    agencies. Returns the flagged report ids."""
     years: set[int] = set()
     for case in cases:
         years |= _years_counted(case.received_on, case.concluded_on)
     if not years:
         return []
     ids = [case.pk for case in cases]
+    agencies = list(Agency.objects.filter(pk__in={case.agency_id for case in cases}))
     marked = []
     with transaction.atomic():
-        reports = (
-            AnnualReport.objects.select_for_update(of=("self",))
-            .select_related("agency")
-            .filter(status=ReportStatus.PUBLISHED, year__in=sorted(years))
-            .order_by("pk")
-        )
+        reports = _published_reports_over(agencies, years).select_for_update(of=("self",))
         now = timezone.now()
         for report in reports:
             counted = list(
@@ -485,6 +471,21 @@ def cases_imported_mark_stale(
     return marked
 
 
+def _published_reports_over(agencies, years: set[int]):
+    """The published reports of ``years`` whose scope holds any of ``agencies``: each one's
+    own, and those of a tree above it. In the order of their ids, which is the order both
+    stale paths lock them in (two orders could deadlock a case's change and an import)."""
+    scope = Q()
+    for agency in agencies:
+        scope |= Q(agency_id=agency.pk, include_descendants=False)
+        scope |= Q(include_descendants=True, agency__path__in=agency.ancestors_and_self_paths())
+    return (
+        AnnualReport.objects.select_related("agency")
+        .filter(scope, status=ReportStatus.PUBLISHED, year__in=sorted(years))
+        .order_by("pk")
+    )
+
+
 def _flag_stale(report: AnnualReport, notes: list[dict], now) -> None:
     """Store ``report``'s notes and flag it stale (since ``now``, if it was not already)."""
     report.stale_reasons = notes
@@ -496,5 +497,4 @@ def _flag_stale(report: AnnualReport, notes: list[dict], now) -> None:
 
 def _counted_q(report: AnnualReport) -> Q:
     """The cases the report's period counts in any of 一 to 四."""
-    period = Period(report.year, report.cutoff)
-    return reduce(operator.or_, (measure_q(measure, period) for measure in CASE_MEASURES))
+    return any_measure_q(CASE_MEASURES, Period(report.year, report.cutoff))
