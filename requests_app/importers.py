@@ -85,7 +85,7 @@ from requests_app.models import (
 from requests_app.services import cases as case_services
 from requests_app.services import clock as clock_services
 from requests_app.services import importing
-from requests_app.services.cases import local_date
+from requests_app.services.clock import clock_today, dates_fixed, local_date
 from requests_app.services.errors import ServiceError
 from requests_app.services.intake import (
     ACCESS_CODE_LENGTH,
@@ -420,7 +420,7 @@ class Step:
 
 def plan_step(event: HistoryEvent, state: str, channel: str) -> list[Step]:
     """The service calls that make ``event`` happen on a case now in ``state`` (days are
-    the services' own: ``services.cases.local_date``)."""
+    the services' own: ``services.clock.local_date``)."""
     at, data = event.at, event.data
     if event.type == "received":
         name = "confirm_receipt" if channel in CONFIRMED_CHANNELS else "register"
@@ -592,7 +592,7 @@ class ServicesReplayer:
 
     def run(self, lines: Iterable[tuple[int, Any]]) -> ImportSummary:
         summary = ImportSummary()
-        with importing.importing(), case_services.dates_fixed():
+        with importing.importing(), dates_fixed():
             for number, obj in lines:
                 result = self.import_line(number, obj)
                 summary.results.append(result)
@@ -1021,7 +1021,7 @@ class FastReplayer:
             for batch in _batches(lines, self.batch_size):
                 if writer is not None and writer.failed is not None:
                     break
-                with case_services.dates_fixed():  # the day the chunk started
+                with dates_fixed():  # the day the chunk started
                     chunk = self._prepare(batch)
                 chunks.append(chunk)
                 self.progress.add(chunk.results.values())
@@ -1115,7 +1115,7 @@ class FastReplayer:
             ).values_list("external_id", flat=True)
         )
         now = chunk.now
-        today = case_services.local_today()
+        today = clock_today()
         codes = _random_codes(len(parsed))
         simulations = chunk.simulations
         for i, (number, history) in enumerate(parsed):

@@ -207,7 +207,7 @@ def test_plans_write_nothing_until_applied(world):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from requests_app.services.cases import dates_fixed
+    from requests_app.services.clock import dates_fixed
 
     replayer = FastReplayer(source="plans.jsonl")
     with CaptureQueriesContext(connection) as queries, dates_fixed():

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -39,7 +37,7 @@ from requests_app.models import Case, CaseEvent, EventKind
 from requests_app.permissions import can_act, role_allows
 from requests_app.review import check_reply_agrees, release_check_for_reply, review_legal_basis
 from requests_app.services import importing
-from requests_app.services.clock import case_clock_refresh
+from requests_app.services.clock import case_clock_refresh, clock_today, local_date
 from requests_app.services.errors import (
     ActionForbidden,
     ConcurrentChange,
@@ -61,36 +59,6 @@ def actor_label(actor) -> str:
     if actor is None:
         return "系统"
     return actor.get_full_name() or actor.get_username()
-
-
-# The services date things by the current time zone, read at each call — or by a zone and a
-# day fixed for a batch of actions (``dates_fixed``): the history importer replays thousands
-# of steps at once, and reading the active time zone was a large part of a step's cost.
-_FIXED_DATES: ContextVar[tuple[dt.tzinfo, dt.date] | None] = ContextVar(
-    "services_fixed_dates", default=None
-)
-
-
-@contextmanager
-def dates_fixed() -> Iterator[None]:
-    """Within this block the services date by the current zone and day as they are now."""
-    token = _FIXED_DATES.set((timezone.get_current_timezone(), timezone.localdate()))
-    try:
-        yield
-    finally:
-        _FIXED_DATES.reset(token)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The day of ``moment`` in the current time zone."""
-    fixed = _FIXED_DATES.get()
-    return moment.astimezone(fixed[0] if fixed else timezone.get_current_timezone()).date()
-
-
-def local_today() -> dt.date:
-    """Today in the current time zone."""
-    fixed = _FIXED_DATES.get()
-    return fixed[1] if fixed else timezone.localdate()
 
 
 def _changed_fields(before: dict, case: Case) -> list[str]:
@@ -298,7 +266,7 @@ def _check_day(
         raise InvalidInput(
             f"{label}不是有效日期。", f"{field} is not a valid date.", fields={field: ["invalid"]}
         )
-    today = local_today()
+    today = clock_today()
     if day > today and not allow_future:
         raise InvalidInput(
             f"{label}不能晚于今天。",
@@ -660,7 +628,7 @@ def plan_set_later_reply_date(
 ) -> Plan:
     """Art 35: reasonable but numerous requests; the agency fixes a later reply date and tells
     the applicant."""
-    if not isinstance(reply_by, dt.date) or reply_by <= local_today():
+    if not isinstance(reply_by, dt.date) or reply_by <= clock_today():
         raise InvalidInput(
             "延迟答复日期须晚于今天。",
             "reply_by must be a date after today.",
@@ -827,7 +795,7 @@ def case_abandonment_refusal(
     source, field, label, outcome, article = period
     if case.state != source:
         return None
-    on = on or local_today()
+    on = on or clock_today()
     due = getattr(case, field)
     if due is None:
         return TransitionRefused(

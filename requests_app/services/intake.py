@@ -19,7 +19,8 @@ from requests_app import validation
 from requests_app.choices import CONFIRMED_CHANNELS, Channel, DeliveryMethod, IdType
 from requests_app.models import Agency, Case, CaseEvent, EventKind, IdempotencyRecord
 from requests_app.permissions import agency_writable, role_allows
-from requests_app.services.cases import actor_label, case_confirm_receipt, case_register, local_date
+from requests_app.services.cases import actor_label, case_confirm_receipt, case_register
+from requests_app.services.clock import local_date
 from requests_app.services.errors import ActionForbidden, ConcurrentChange, InvalidInput
 from requests_app.services.notifications import case_event_notify
 from requests_app.services.repeats import repeat_check_pending, repeat_check_record

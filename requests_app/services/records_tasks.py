@@ -40,7 +40,8 @@ from requests_app.models import (
 from requests_app.permissions import can_act, caseworker_of
 from requests_app.selectors import TASK_ANSWERING_ROLES, approvers_by_agency
 from requests_app.services import clock as clock_service
-from requests_app.services.cases import case_perform_action, local_date, required_text
+from requests_app.services.cases import case_perform_action, required_text
+from requests_app.services.clock import local_date
 from requests_app.services.errors import ActionForbidden, InvalidInput, TransitionRefused
 from requests_app.services.proceedings_sweep import record_actions
 from requests_app.services.reminders import (
