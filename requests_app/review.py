@@ -174,8 +174,6 @@ def check_reply_agrees(case: Case, outcome: str) -> ReviewSummary:
     """Refuse (TransitionRefused, saying why) a reply outcome that disagrees with the review,
     or a review that is not finished. Returns the summary."""
     summary = review_summary(case)
-    if not summary.has_records:
-        return summary
     allowed = agreeing_outcomes(summary)
     if allowed is None:
         return summary

@@ -115,7 +115,8 @@ class Plan:
     ``permission`` is the name checked against the actor's role (``can_act``; the
     state-machine method's own ``permission=`` when it is one); ``method`` the state-machine
     transition called with ``args``; ``guard(case)`` a check on the case as it is when the plan
-    is applied (under the row lock), raising TransitionRefused; ``effect(case, rows)`` what else
+    is applied (under the row lock), raising TransitionRefused (or the state machine's
+    TransitionNotAllowed, which ``plan_apply`` turns into it); ``effect(case, rows)`` what else
     the action changes, on the case or in ``rows``. ``label`` names who acted when it is not a
     user (``APPLICANT_LABEL``)."""
 
@@ -1028,15 +1029,14 @@ def plan_approve(*, case: Case, actor, comment: str = "", effective_at=None) -> 
     no longer agrees with the drafted outcome."""
     data = {"outcome": case.draft_outcome}
 
-    def effect(locked: Case, _rows: Rows) -> None:
+    def effect(locked: Case, rows: Rows) -> None:
         if not locked.draft_outcome:
             return
         summary = check_reply_agrees(locked, locked.draft_outcome)
         release = release_check_for_reply(locked, summary)
         if release is not None:
-            type(release).objects.filter(pk=release.pk).update(
-                approved_by=actor, approved_at=timezone.now()
-            )
+            release.approved_by, release.approved_at = actor, timezone.now()
+            rows.changed(release, ["approved_by", "approved_at"])
             data.update(release_id=release.pk, release_sha256=release.sha256)
 
     return transition_plan("approve", effective_at, effect=effect, data=data, reason=comment)
