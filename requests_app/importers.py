@@ -88,8 +88,8 @@ from requests_app.services import importing
 from requests_app.services.clock import clock_today, dates_fixed, local_date
 from requests_app.services.errors import ServiceError
 from requests_app.services.intake import (
-    ACCESS_CODE_LENGTH,
     CODE_ALPHABET,
+    TRACKING_CODE_LENGTH,
     new_tracking_number,
     submitted_event_values,
     tracking_number,
@@ -1514,9 +1514,10 @@ _ALPHABET_TABLE = _alphabet_table()
 
 def _random_codes(count: int) -> list[str]:
     text = (
-        secrets.token_bytes(count * ACCESS_CODE_LENGTH).translate(_ALPHABET_TABLE).decode("ascii")
+        secrets.token_bytes(count * TRACKING_CODE_LENGTH).translate(_ALPHABET_TABLE).decode("ascii")
     )
-    return [text[i : i + ACCESS_CODE_LENGTH] for i in range(0, len(text), ACCESS_CODE_LENGTH)]
+    size = TRACKING_CODE_LENGTH
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def import_histories(

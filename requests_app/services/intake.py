@@ -30,6 +30,7 @@ T = TypeVar("T")
 # Unambiguous characters (no 0/O, 1/I) for codes people read aloud or copy from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 10  # 50 bits; wrong codes are throttled by the API
+TRACKING_CODE_LENGTH = 6  # the random letters after a tracking number's date
 
 CASE_FIELDS = (
     "applicant_type",
@@ -106,13 +107,14 @@ def application_fields_check(fields: dict) -> dict:
 
 
 def tracking_number(on: dt.date, code: str) -> str:
-    """GK, the date, six random letters (the import draws its letters in bulk).
-    Formatted field by field: strftime is three times slower."""
-    return f"GK{on.year:04d}{on.month:02d}{on.day:02d}{code[:6]}"
+    """GK, the date, then ``code`` (TRACKING_CODE_LENGTH random letters; the import draws
+    them in bulk). Formatted field by field: strftime is three times slower."""
+    return f"GK{on.year:04d}{on.month:02d}{on.day:02d}{code}"
 
 
 def new_tracking_number(on: dt.date) -> str:
-    return tracking_number(on, "".join(secrets.choice(CODE_ALPHABET) for _ in range(6)))
+    letters = (secrets.choice(CODE_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
+    return tracking_number(on, "".join(letters))
 
 
 def new_access_code() -> str:
@@ -175,8 +177,9 @@ def _in_retried_transaction(work: Callable[[], T]) -> T:
 def _create_case(
     *, agency: Agency, channel: str, submitted_at: dt.datetime, fields: dict, imported: bool = False
 ) -> tuple[Case, str]:
-    """Insert the case with a fresh tracking number and access code, the application's fields
-    checked by ``application_fields_check`` (not for an imported history). Runs inside
+    """Insert the case with a fresh tracking number and access code (an imported history: no
+    access code), the application's fields checked by ``application_fields_check`` (not for
+    an imported history). Runs inside
     ``_in_retried_transaction``: a refused insert (the number was taken) raises
     ``_TrackingNumberTaken``, and the whole transaction is run again."""
     unknown = set(fields) - set(CASE_FIELDS)
