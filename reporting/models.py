@@ -3,7 +3,8 @@ office's own text sections (条例 Art 50; docs/reporting.md, 'Frozen reports').
 
 A report moves generated → reviewed → published. Publishing locks it: its cells and text
 no longer change, a regeneration only compares, and a later change to a case it counted
-flags it stale (:func:`reporting.services.reports_mark_stale_for_case`).
+flags it stale (:func:`reporting.services.reports_mark_stale_for_case`; an import of
+histories, :func:`reporting.services.cases_imported_mark_stale`).
 """
 
 from django.conf import settings
