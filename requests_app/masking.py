@@ -9,7 +9,7 @@ MASK = "*"
 def mask_middle(value: str, keep_start: int, keep_end: int) -> str:
     """``5204**********123X``: the ends kept, every character between them starred."""
     if not value:
-        return value or ""
+        return ""
     if len(value) <= keep_start + keep_end:
         return MASK * len(value)
     return value[:keep_start] + MASK * (len(value) - keep_start - keep_end) + value[-keep_end:]
@@ -25,7 +25,9 @@ def mask_phone(value: str) -> str:
 
 def mask_email(value: str) -> str:
     if not value:
-        return value or ""
+        return ""
+    if "@" not in value:  # not an address: nothing of it is shown
+        return MASK * len(value)
     local, _, domain = value.partition("@")
     return f"{local[:1]}***@{domain}"
 
@@ -33,7 +35,7 @@ def mask_email(value: str) -> str:
 def mask_address(value: str) -> str:
     """The first six characters (province and city, usually), then ``****``."""
     if not value:
-        return value or ""
+        return ""
     return f"{value[:6]}****" if len(value) > 6 else "****"
 
 

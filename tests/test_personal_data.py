@@ -10,6 +10,7 @@ from django.utils import timezone
 from reporting.services import report_generate
 from requests_app.choices import CaseState as S
 from requests_app.choices import Role
+from requests_app.masking import mask_address, mask_email, mask_id_number, mask_phone
 from tests.factories import case_in_state, caseworker
 
 ID_NUMBER = "52040219900307123X"  # not checked here: the cases come through the services
@@ -86,11 +87,34 @@ def test_admin_list_and_page_mask_for_a_caseworker_without_the_right(world, capl
         listing = client.get("/admin/requests_app/case/").content.decode()
         page = client.get(f"/admin/requests_app/case/{case.pk}/change/").content.decode()
     assert "138****8000" in listing
-    assert case.id_number[:4] + "*" * 10 + case.id_number[-4:] in page  # as the staff API
-    assert "贵州省安顺市****" in page
+    masked_id = case.id_number[:4] + "*" * 10 + case.id_number[-4:]  # as the staff API
+    assert f'<div class="readonly">{masked_id}</div>' in page
+    assert '<div class="readonly">贵州省安顺市****</div>' in page
     assert_no_secret(listing, world["secrets"])
     assert_no_secret(page, world["secrets"])
     assert [r for r in caplog.records if r.name == "requests_app.audit"] == []
+
+
+def test_the_masks_keep_the_ends_and_star_the_rest():
+    assert [
+        mask_id_number(ID_NUMBER),
+        mask_phone(FULL["phone"]),
+        mask_address(FULL["address"]),
+    ] == [
+        "5204**********123X",
+        "138****8000",
+        "贵州省安顺市****",
+    ]
+    assert [mask_email("zhang.san@example.com"), mask_email("not-an-address")] == [
+        "z***@example.com",
+        "**************",
+    ]
+    assert [mask_phone("1380"), mask_address("贵州省"), mask_email(""), mask_id_number("")] == [
+        "****",
+        "****",
+        "",
+        "",
+    ]
 
 
 def test_admin_page_unmasked_for_a_reader_is_logged(world, caplog):
