@@ -121,16 +121,19 @@ def snapshot(external_id: str) -> dict:
         event_row(e, ("external_id", "source", "line"))
         for e in case.events.order_by("effective_at", "pk")
     ]
-    linked = (
-        [
-            (f.amount_yuan, f.issued_on, f.paid_on, f.waived, f.method)
-            for f in case.fee_notices.all()
-        ],
-        [(r.filed_on, r.decided_on, r.result) for r in case.reviews.all()],
-        [(r.filed_on, r.decided_on, r.result, r.after_review) for r in case.lawsuits.all()],
-        [(c.filed_on, c.agency_id) for c in case.complaints.all()],
-    )
-    return {"fields": fields, "events": events, "linked": linked}
+    return {"fields": fields, "events": events, "linked": linked_rows(case)}
+
+
+def linked_rows(case: Case) -> tuple:
+    """The fee notices, reviews, lawsuits and complaints of ``case``, without ids."""
+    return (
+        [(f.amount_yuan, f.issued_on, f.paid_on, f.waived, f.method)
+         for f in case.fee_notices.order_by("pk")],
+        [(r.filed_on, r.decided_on, r.result) for r in case.reviews.order_by("pk")],
+        [(r.filed_on, r.decided_on, r.result, r.after_review)
+         for r in case.lawsuits.order_by("pk")],
+        [(c.filed_on, c.agency_id, c.summary) for c in case.complaints.order_by("pk")],
+    )  # fmt: skip
 
 
 def lines(histories):
