@@ -19,16 +19,24 @@ def test_plain_lines_report_read_imported_and_rejected(tree, tmp_path):  # noqa:
     path.write_text(
         "\n".join(json.dumps(h, ensure_ascii=False) for h in histories) + "\n\n", encoding="utf-8"
     )
-    out = io.StringIO()
-    with pytest.raises(CommandError):  # one line is rejected: exit status 1
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError) as raised:  # one line is rejected: exit status 1
         call_command("import_cases", str(path), "--progress-every", "0", stdout=out,
-                     stderr=io.StringIO())  # fmt: skip
-    lines = out.getvalue().strip().splitlines()
-    assert lines[-1] == "imported=5 skipped=0 rejected=1"
-    assert lines[-2].startswith(
-        "进度 / progress: 已读 read=6/6 导入 imported=5 跳过 skipped=0 拒绝 rejected=1 ("
+                     stderr=err)  # fmt: skip
+    assert (raised.value.returncode, str(raised.value)) == (1, "1 line(s) rejected")
+    assert err.getvalue() == (
+        "line 3: P-3 rejected: events[2] fee_paid @ 2022-05-01T10:00:00+08:00: "
+        "当前状态“待确认接收”下不能执行“确认缴费”。 / The action 'record_fee_payment' is not "
+        "allowed in the state 'submitted'.\n"
     )
-    assert lines[-2].endswith("行/秒 lines/s)")
+    # One line per chunk (one chunk: every 0 seconds), one at the end, then the summary.
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and lines[-1] == "imported=5 skipped=0 rejected=1"
+    for line in lines[:2]:
+        assert line.startswith(
+            "进度 / progress: 已读 read=6/6 导入 imported=5 跳过 skipped=0 拒绝 rejected=1 ("
+        )
+        assert line.endswith(" 行/秒 lines/s)")
 
 
 def test_plain_lines_come_at_most_every_so_many_seconds():
