@@ -170,9 +170,15 @@ def test_imported_histories_are_checked_on_import_and_compared_with_later(tree, 
     assert [r.status for r in summary.results] == ["imported"] * 3, summary.results
     budget, road, again = (Case.objects.get(external_id=f"H-{n}") for n in (1, 2, 3))
     assert not RepeatCheck.objects.filter(checked_at__isnull=True).exists()
-    assert RepeatCheck.objects.get(case=budget).repeats is None
-    assert RepeatCheck.objects.get(case=road).repeats is None
-    assert RepeatCheck.objects.get(case=again).repeats == budget  # across the two batches
+
+    def found(case):
+        check = RepeatCheck.objects.get(case=case)
+        return check.repeats, check.similarity
+
+    assert found(budget) == (None, 0.0)
+    assert found(road) == (None, 0.0)
+    # Across the two batches, as alike as the counter's check finds them (the test above).
+    assert found(again) == (budget, pytest.approx(round(13 / 18, 4)))
     # 张三 with the same phone and no ID number, as the imported applicant.
     fields = application_fields(
         description=BUDGET_AGAIN, id_type="", id_number="", applicant_name="张三",
@@ -181,5 +187,5 @@ def test_imported_histories_are_checked_on_import_and_compared_with_later(tree, 
     case, _code = case_intake(
         actor=registrar, agency=budget.agency, channel=Channel.IN_PERSON, fields=fields
     )
-    assert RepeatCheck.objects.get(case=case).repeats == again  # the same words: the closest
+    assert found(case) == (again, 1.0)  # the same words: the closest
     assert repeat_checks_complete() == 0
