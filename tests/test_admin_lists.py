@@ -61,6 +61,27 @@ def test_bulk_remind_writes_an_event_and_tells_the_handler(approver, handler, of
     assert "bulk_remind" not in page.content.decode()
 
 
+def test_a_reminder_names_its_own_event_when_the_clock_moves_after_it(approver, handler, office):
+    """The clock refresh after the reminder writes a due_changed row (the stored due date was
+    stale); the notices still name the reminder's event."""
+    import datetime as dt
+
+    from requests_app.models import Case
+    from requests_app.services import cases as svc
+
+    case = case_in_state(CaseState.PROCESSING, agency=office, actor=approver)
+    case = svc.case_assign(case=case, actor=approver, handler=handler)
+    Case.objects.filter(pk=case.pk).update(reply_due_on=case.reply_due_on - dt.timedelta(days=3))
+    case.refresh_from_db()
+    svc.case_send_reminder(case=case, actor=approver)
+    reminder = CaseEvent.objects.get(case=case, kind=EventKind.REMINDER_SENT)
+    last = CaseEvent.objects.filter(case=case).latest("pk")
+    assert (last.kind, last.data["field"]) == (EventKind.DUE_CHANGED, "reply_due_on")
+    assert list(
+        Notification.objects.filter(recipient=handler).values_list("dedup_key", flat=True)
+    ) == [f"event:{reminder.pk}:u{handler.pk}:inbox"]
+
+
 def test_export_masks_personal_data_unless_the_role_may_see_it(approver, handler, office):
     case = case_in_state(CaseState.PROCESSING, agency=office, actor=approver)
     url = reverse("admin:requests_app_case_export", args=["csv"])

@@ -1332,7 +1332,8 @@ def case_send_reminder(*, case: Case, actor, message: str = "", effective_at=Non
     )
     with transaction.atomic():
         case = case_apply(plan, case=case, actor=actor)
-        event = case.events.order_by("-pk").first()
+        # This action's event: the clock refresh after it may have written due_changed rows.
+        event = case.events.filter(kind=EventKind.REMINDER_SENT).order_by("-pk").first()
         due = f"，答复期限 {case.reply_due_on:%Y-%m-%d}" if case.reply_due_on else ""
         notifications_create(
             user_notifications(
