@@ -2,6 +2,7 @@
 export of the current list (masked unless the role may see personal data), saved filters."""
 
 import csv
+import datetime as dt
 import io
 
 from django.test import Client
@@ -9,7 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from requests_app.choices import CaseState, Role
-from requests_app.models import CaseEvent, EventKind, Notification, SavedFilter
+from requests_app.models import Case, CaseEvent, EventKind, Notification, SavedFilter
+from requests_app.services import cases as svc
 from tests.factories import case_in_state, caseworker
 
 CHANGELIST = "admin:requests_app_case_changelist"
@@ -45,8 +47,6 @@ def test_bulk_assign_goes_through_the_service_one_event_each(approver, handler, 
 
 
 def test_bulk_remind_writes_an_event_and_tells_the_handler(approver, handler, office):
-    from requests_app.services import cases as svc
-
     case = case_in_state(CaseState.PROCESSING, agency=office, actor=approver)
     svc.case_assign(case=case, actor=approver, handler=handler)
     client = login(approver)
@@ -64,11 +64,6 @@ def test_bulk_remind_writes_an_event_and_tells_the_handler(approver, handler, of
 def test_a_reminder_names_its_own_event_when_the_clock_moves_after_it(approver, handler, office):
     """The clock refresh after the reminder writes a due_changed row (the stored due date was
     stale); the notices still name the reminder's event."""
-    import datetime as dt
-
-    from requests_app.models import Case
-    from requests_app.services import cases as svc
-
     case = case_in_state(CaseState.PROCESSING, agency=office, actor=approver)
     case = svc.case_assign(case=case, actor=approver, handler=handler)
     Case.objects.filter(pk=case.pk).update(reply_due_on=case.reply_due_on - dt.timedelta(days=3))
