@@ -1519,10 +1519,9 @@ _ALPHABET_TABLE = _alphabet_table()
 
 
 def _random_codes(count: int) -> list[str]:
-    text = (
-        secrets.token_bytes(count * TRACKING_CODE_LENGTH).translate(_ALPHABET_TABLE).decode("ascii")
-    )
+    """``count`` tracking codes of ``TRACKING_CODE_LENGTH`` letters, from one draw of bytes."""
     size = TRACKING_CODE_LENGTH
+    text = secrets.token_bytes(count * size).translate(_ALPHABET_TABLE).decode("ascii")
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 

@@ -1,7 +1,8 @@
 """Signals ``requests_app`` sends for other apps to react to, without importing them.
 
 ``case_changed`` is sent by the one applier of actions (``services.cases.case_apply``)
-inside the action's transaction (not for the steps of an imported history), once the case is saved and its history event written, with:
+inside the action's transaction (not for the steps of an imported history), once the case is
+saved and its history event written, with:
 
 - ``case``: the saved case; ``event``: the ``CaseEvent`` just written; ``actor``: the user
   (``None`` for the system);

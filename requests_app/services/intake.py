@@ -177,10 +177,9 @@ def _in_retried_transaction(work: Callable[[], T]) -> T:
 def _create_case(
     *, agency: Agency, channel: str, submitted_at: dt.datetime, fields: dict, imported: bool = False
 ) -> tuple[Case, str]:
-    """Insert the case with a fresh tracking number and access code (an imported history: no
-    access code), the application's fields checked by ``application_fields_check`` (not for
-    an imported history). Runs inside
-    ``_in_retried_transaction``: a refused insert (the number was taken) raises
+    """Insert the case with a fresh tracking number and access code, the application's fields
+    checked by ``application_fields_check`` (an imported history: no access code, no check).
+    Runs inside ``_in_retried_transaction``: a refused insert (the number was taken) raises
     ``_TrackingNumberTaken``, and the whole transaction is run again."""
     unknown = set(fields) - set(CASE_FIELDS)
     if unknown:
